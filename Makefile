@@ -1,0 +1,44 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.installed
+
+# No telemetry, no outside network at run time.
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export GX_ANALYTICS_ENABLED := false
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
+
+.PHONY: venv demo test test-fast lint lock clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip sync --quiet --python $(VENV)/bin/python requirements.lock
+	$(VENV)/bin/uv pip install --quiet --python $(VENV)/bin/python --no-deps -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/hhp demo
+
+test: $(STAMP)
+	$(VENV)/bin/pytest -q
+
+# The quick loop: everything but PostgreSQL and slow tests.
+test-fast: $(STAMP)
+	$(VENV)/bin/pytest -q -m "not postgres and not slow"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/sqlfluff lint dbt_project
+
+# Re-resolve the pinned lock from requirements.in (needs the package index).
+lock: $(STAMP)
+	$(VENV)/bin/uv pip compile requirements.in --python-version 3.11 --no-header --no-annotate -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .hhp dbt_project/target dbt_project/logs
