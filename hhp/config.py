@@ -1,0 +1,114 @@
+"""Settings from environment variables, with defaults that work on a laptop.
+
+HHP_HOME           working folder (default ./.hhp)
+HHP_LANDING        landing folder, or s3://bucket/prefix (default $HHP_HOME/landing)
+HHP_ARCHIVE        where loaded files go (default: beside the landing area)
+HHP_QUARANTINE     where rejected files go, with their reasons (default: beside the landing area)
+HHP_WAREHOUSE      DuckDB file path, or a postgresql:// URL (default $HHP_HOME/warehouse.duckdb)
+HHP_PSEUDONYM_KEY  the HMAC key for pseudonyms; only the local DuckDB default may create one
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unusable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    landing: str
+    archive: str
+    quarantine: str
+    warehouse: str
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.warehouse.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def dbt_target(self) -> str:
+        return "postgres" if self.is_postgres else "duckdb"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def key_file(self) -> Path:
+        return self.home / "demo_pseudonym.key"
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment variables that profiles.yml reads (no credential in any file)."""
+        env = {
+            "HHP_DBT_TARGET_PATH": str(self.home / "dbt" / "target"),
+            "DBT_LOG_PATH": str(self.home / "dbt" / "logs"),
+            "DBT_TARGET_PATH": str(self.home / "dbt" / "target"),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+        if self.is_postgres:
+            url = urlparse(self.warehouse)
+            env |= {
+                "HHP_PG_HOST": url.hostname or "127.0.0.1",
+                "HHP_PG_PORT": str(url.port or 5432),
+                "HHP_PG_USER": unquote(url.username or ""),
+                "HHP_PG_PASSWORD": unquote(url.password or ""),
+                "HHP_PG_DATABASE": (url.path or "/").lstrip("/"),
+            }
+        else:
+            env["HHP_DUCKDB_PATH"] = self.warehouse
+        return env
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    home = Path(env.get("HHP_HOME") or ".hhp").resolve()
+    landing = env.get("HHP_LANDING") or str(home / "landing")
+    if landing.startswith("s3://"):
+        bucket_and_prefix = landing[len("s3://") :].rstrip("/")
+        bucket = bucket_and_prefix.split("/", 1)[0]
+        archive_default = f"s3://{bucket}/archive"
+        quarantine_default = f"s3://{bucket}/quarantine"
+    else:
+        landing = str(Path(landing).resolve())
+        archive_default = str(home / "archive")
+        quarantine_default = str(home / "quarantine")
+    warehouse = env.get("HHP_WAREHOUSE") or str(home / "warehouse.duckdb")
+    if not warehouse.startswith(("postgresql://", "postgres://")):
+        warehouse = str(Path(warehouse).resolve())
+    return Settings(
+        home=home,
+        landing=landing,
+        archive=env.get("HHP_ARCHIVE") or archive_default,
+        quarantine=env.get("HHP_QUARANTINE") or quarantine_default,
+        warehouse=warehouse,
+    )
+
+
+def pseudonym_key(settings: Settings, environ: dict[str, str] | None = None) -> bytes:
+    """The HMAC key. Only the embedded default may fall back to a local demo key."""
+    env = os.environ if environ is None else environ
+    if env.get("HHP_PSEUDONYM_KEY"):
+        return env["HHP_PSEUDONYM_KEY"].encode()
+    if settings.is_postgres:
+        raise ConfigError(
+            "HHP_PSEUDONYM_KEY is not set: the platform will not pseudonymise into PostgreSQL "
+            "with a demo key. Set it from your secret store."
+        )
+    if not settings.key_file.exists():
+        settings.key_file.parent.mkdir(parents=True, exist_ok=True)
+        settings.key_file.write_text(secrets.token_hex(32))
+        settings.key_file.chmod(0o600)
+    return settings.key_file.read_text().strip().encode()
+
+
+def uses_demo_key(settings: Settings, environ: dict[str, str] | None = None) -> bool:
+    env = os.environ if environ is None else environ
+    return not env.get("HHP_PSEUDONYM_KEY") and not settings.is_postgres

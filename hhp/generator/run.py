@@ -1,0 +1,26 @@
+"""`hhp generate`: simulate studies and write their partner files and truth.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hhp.generator.simulate import simulate
+from hhp.generator.writers import write_study
+from ingest.registry import load_registry
+
+
+def generate(out: Path, studies: list[str] | None = None, seed: int = 42, scale: float = 1.0) -> dict:
+    registry = load_registry()
+    chosen = studies or sorted(registry)
+    unknown = [s for s in chosen if s not in registry]
+    if unknown:
+        raise ValueError(f"unknown studies {unknown}; registered: {sorted(registry)}")
+    out.mkdir(parents=True, exist_ok=True)
+    truth, files = {}, []
+    for study_id in chosen:
+        data = simulate(registry[study_id], seed=seed, scale=scale)
+        files += write_study(data, out, seed)
+        truth[study_id] = data.truth
+    (out / "truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True))
+    return {"files": files, "truth": truth}

@@ -1,0 +1,322 @@
+"""Simulate one study's population and events, independent of any file format.
+
+Scores are simulated on their own scale and turned into item responses by unbiased
+dithering, so the expected score difference between arms equals the effect set in
+the registry's generator settings: that is the truth the analysis must recover.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import numpy as np
+
+from hhp.instruments import LEAVING_REASONS, SWEMWBS_METRIC
+from ingest.registry import Study
+
+FIRST_NAMES = ("Alex", "Sam", "Jordan", "Priya", "Tom", "Aisha", "Chris", "Fatima", "Ewan",
+               "Grace", "Mohammed", "Olivia", "Rhys", "Sofia", "Liam", "Chloe", "Daniel", "Maya")
+LAST_NAMES = ("Smith", "Jones", "Patel", "Williams", "Brown", "Khan", "Taylor", "Davies",
+              "Evans", "Wilson", "Thomas", "Roberts", "Ahmed", "Walker", "Wright", "Hughes")  # fmt: skip
+FTE_CHOICES = (1.0, 0.8, 0.6, 0.5)
+FTE_WEIGHTS = (0.72, 0.14, 0.08, 0.06)
+GRADES = ("EO", "HEO", "SEO", "G7")
+ROLES = ("Analyst", "Collector", "Engineer", "Manager", "Specialist")
+HRIS_SICK_REASONS = ("stress", "anxiety", "depression", "musculoskeletal", "respiratory",
+                     "gastro", "other")  # fmt: skip
+HRIS_SICK_WEIGHTS = (0.14, 0.07, 0.04, 0.2, 0.3, 0.15, 0.1)
+BASELINE = {"SWEMWBS": (23.5, 3.6), "CBI_WORK": (45.0, 18.0), "BELONG": (3.6, 0.7),
+            "ITQ": (2.4, 0.8)}  # fmt: skip
+LOADING = {"SWEMWBS": 0.7, "CBI_WORK": -0.6, "BELONG": 0.5, "ITQ": -0.5}
+STABILITY = 0.6  # correlation of a score with its baseline
+
+
+@dataclass
+class Participant:
+    participant_id: str
+    employee_number: str
+    email: str
+    first_name: str
+    last_name: str
+    arm: str
+    stratum: str | None
+    cluster_id: str | None
+    randomised_on: date
+    hire_date: date
+    fte: float
+    fte_change: tuple[date, float] | None
+    org_unit: str
+    grade: str
+    job_role: str
+    termination_date: date | None = None
+    leaving_reason: str | None = None
+    notice_given_date: date | None = None
+    scores: dict[str, dict[str, float]] = field(default_factory=dict)  # timepoint -> code -> score
+
+
+@dataclass
+class SurveyResponse:
+    participant: Participant
+    wave: str
+    recorded_at: datetime
+    started_at: datetime
+    status: str  # "IP Address" or "Survey Preview"
+    finished: bool
+    progress: int
+    codes: dict[str, int | None]  # canonical item column -> code 1..5
+
+
+@dataclass
+class Absence:
+    participant: Participant
+    type: str
+    reason: str | None
+    start: date
+    end: date
+
+
+@dataclass
+class Delivery:
+    participant: Participant
+    week: int
+    received_at: datetime
+    status: str
+
+
+@dataclass
+class StudyData:
+    study: Study
+    participants: list[Participant]
+    responses: list[SurveyResponse]
+    absences: list[Absence]
+    deliveries: list[Delivery]
+    truth: dict
+
+
+def _dither(rng: np.random.Generator, value: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Pick one of the two neighbouring levels so that the expected level equals the value."""
+    value = np.clip(value, levels[0], levels[-1])
+    upper = np.clip(np.searchsorted(levels, value, side="left"), 1, len(levels) - 1)
+    low, high = levels[upper - 1], levels[upper]
+    p_high = (value - low) / (high - low)
+    return np.where(rng.random(value.shape) < p_high, upper, upper - 1)
+
+
+def _swemwbs_items(rng: np.random.Generator, metric: float) -> list[int]:
+    metrics = np.array([SWEMWBS_METRIC[r] for r in range(7, 36)])
+    raw_total = 7 + int(_dither(rng, np.array([metric]), metrics)[0])
+    codes = [1] * 7
+    for _ in range(raw_total - 7):  # spread the points over items, none above 5
+        open_items = [i for i, c in enumerate(codes) if c < 5]
+        codes[int(rng.choice(open_items))] += 1
+    return codes
+
+
+def _mean_scale_items(rng, target: float, n: int, low: float, step: float) -> list[int]:
+    """Item codes 1..5 whose item values (low + step*(code-1)) average the target in expectation."""
+    levels = low + step * np.arange(5)
+    noise = rng.normal(0, step * 0.6, n)
+    noise -= noise.mean()  # keep the items' mean exactly on target before dithering
+    return [int(c) + 1 for c in _dither(rng, target + noise, levels)]
+
+
+def item_codes(rng: np.random.Generator, scores: dict[str, float]) -> dict[str, int]:
+    codes = {f"swemwbs_{i + 1}": c for i, c in enumerate(_swemwbs_items(rng, scores["SWEMWBS"]))}
+    cbi = _mean_scale_items(rng, scores["CBI_WORK"], 7, 0.0, 25.0)
+    cbi[6] = 6 - cbi[6]  # item 7 is reverse-scored: the respondent answers the opposite way
+    codes |= {f"cbi_work_{i + 1}": c for i, c in enumerate(cbi)}
+    codes |= {f"belong_{i + 1}": c for i, c in enumerate(_mean_scale_items(rng, scores["BELONG"], 3, 1, 1))}
+    codes |= {f"itq_{i + 1}": c for i, c in enumerate(_mean_scale_items(rng, scores["ITQ"], 3, 1, 1))}
+    return codes
+
+
+def _allocate(rng: np.random.Generator, strata: list[str], arms: tuple[str, ...]) -> list[str]:
+    """Stratified permuted blocks of size 2 x arms, 1:1."""
+    allocation: list[str] = [""] * len(strata)
+    for stratum in sorted(set(strata)):
+        members = [i for i, s in enumerate(strata) if s == stratum]
+        sequence: list[str] = []
+        while len(sequence) < len(members):
+            block = list(arms) * 2
+            rng.shuffle(block)
+            sequence += block
+        for i, arm in zip(members, sequence, strict=False):
+            allocation[i] = arm
+    return allocation
+
+
+def simulate(study: Study, seed: int, scale: float = 1.0) -> StudyData:
+    settings = study.generator
+    rng = np.random.default_rng([seed, sum(study.study_id.encode())])
+    n = max(20, int(round(settings["participants"] * scale)))
+    day0 = date.fromisoformat(settings["randomised_on"])
+    control, treatment = study.arms[0], study.arms[1]
+    strata_names = settings["strata"]
+    strata = [strata_names[i] for i in rng.integers(0, len(strata_names), n)]
+    arms = _allocate(rng, strata, study.arms)
+    numbers = rng.choice(np.arange(100000, 999999), n, replace=False)
+    effects = settings["effects"]
+    timepoints = [tp.name for tp in study.timepoints]
+    post = [tp for tp in timepoints if tp != "baseline"]
+
+    participants = []
+    for i in range(n):
+        first = FIRST_NAMES[rng.integers(len(FIRST_NAMES))]
+        last = LAST_NAMES[rng.integers(len(LAST_NAMES))]
+        fte = float(rng.choice(FTE_CHOICES, p=FTE_WEIGHTS))
+        fte_change = None
+        if rng.random() < 0.05:  # a later FTE change must not leak into the outcome's FTE
+            fte_change = (day0 + timedelta(days=int(rng.integers(10, 150))), 1.0 if fte < 1 else 0.8)
+        p = Participant(
+            participant_id=f"{settings['id_prefix']}-{i + 1:05d}",
+            employee_number=f"E{numbers[i]}",
+            email=f"{first.lower()}.{last.lower()}{i + 1}@{settings['org_domain']}",
+            first_name=first,
+            last_name=last,
+            arm=arms[i],
+            stratum=strata[i],
+            cluster_id=None,
+            randomised_on=day0,
+            hire_date=day0 - timedelta(days=int(rng.integers(20, 3 * 365))),
+            fte=fte,
+            fte_change=fte_change,
+            org_unit=f"{strata[i][:3].upper()}-{int(rng.integers(1, 9)):02d}",
+            grade=str(rng.choice(GRADES)),
+            job_role=str(rng.choice(ROLES)),
+        )
+        # scores: a common factor links instruments; each later score regresses to the mean
+        common = rng.normal()
+        base = {}
+        for code, (mean, sd) in BASELINE.items():
+            loading = LOADING[code]
+            base[code] = mean + sd * (loading * common + np.sqrt(1 - loading**2) * rng.normal())
+        p.scores["baseline"] = base
+        for tp in post:
+            scores = {}
+            for code, (mean, sd) in BASELINE.items():
+                effect = effects.get(code, {}).get(tp, 0.0) if p.arm == treatment else 0.0
+                scores[code] = (
+                    mean
+                    + STABILITY * (base[code] - mean)
+                    + sd * np.sqrt(1 - STABILITY**2) * rng.normal()
+                    + effect
+                )
+            p.scores[tp] = scores
+        # leaving: within the HR period with the arm's probability, else maybe later
+        if rng.random() < settings["leaving_within_period"][p.arm]:
+            leave_day = int(rng.integers(1, study.hr_period_days))
+        elif rng.random() < 0.05:
+            leave_day = int(rng.integers(study.hr_period_days, study.hr_period_days + 60))
+        else:
+            leave_day = None
+        if leave_day is not None:
+            voluntary = rng.random() < settings["voluntary_share"]
+            reasons = [r for r, v in LEAVING_REASONS.items() if v == voluntary]
+            p.termination_date = day0 + timedelta(days=leave_day)
+            p.leaving_reason = str(rng.choice(reasons))
+            if voluntary and rng.random() < 0.8:
+                p.notice_given_date = p.termination_date - timedelta(days=int(rng.integers(14, 60)))
+        participants.append(p)
+
+    responses = _survey(rng, study, participants)
+    absences = _absences(rng, study, participants)
+    deliveries = _deliveries(rng, study, participants, treatment)
+    truth = {
+        "study_id": study.study_id,
+        "seed": seed,
+        "scale": scale,
+        "participants": n,
+        "arms": {"control": control, "intervention": treatment},
+        "effects": {
+            code: {tp: float(effects.get(code, {}).get(tp, 0.0)) for tp in post}
+            for code in BASELINE
+        },
+        "effects_note": "intervention minus control, on each outcome's scored scale",
+        "leaving_within_period": settings["leaving_within_period"],
+        "LEFT_ANY_risk_difference_pp": 100
+        * (settings["leaving_within_period"][treatment] - settings["leaving_within_period"][control]),
+        "sickness_spells_per_period": settings["sickness_spells_per_period"],
+    }
+    return StudyData(study, participants, responses, absences, deliveries, truth)
+
+
+def _survey(rng, study: Study, participants: list[Participant]) -> list[SurveyResponse]:
+    rates = study.generator["response_rates"]
+    out = []
+    for tp in study.timepoints:
+        for p in participants:
+            left_before = p.termination_date and p.termination_date < p.randomised_on + timedelta(tp.day)
+            if left_before or rng.random() >= rates[tp.name]:
+                continue
+            if tp.name == "baseline":
+                day = -int(rng.integers(1, 30))
+            else:
+                day = tp.day + int(rng.integers(-10, 15))
+                if rng.random() < 0.03:  # a late answer, outside the window
+                    day = tp.window_end + int(rng.integers(1, 20))
+            recorded = datetime.combine(p.randomised_on + timedelta(days=day), datetime.min.time())
+            recorded += timedelta(seconds=int(rng.integers(7 * 3600, 20 * 3600)))
+            codes: dict[str, int | None] = dict(item_codes(rng, p.scores[tp.name]))
+            finished, progress = True, 100
+            if rng.random() < 0.05:  # gave up part way: the later items are missing
+                finished, progress = False, int(rng.integers(20, 90))
+                for column in list(codes)[int(len(codes) * progress / 100) :]:
+                    codes[column] = None
+            duration = int(rng.integers(120, 900))
+            out.append(
+                SurveyResponse(p, tp.name, recorded, recorded - timedelta(seconds=duration),
+                               "IP Address", finished, progress, codes)  # fmt: skip
+            )
+        # the survey team's own test run
+        p = participants[0]
+        when = datetime.combine(p.randomised_on + timedelta(days=tp.day - 2), datetime.min.time())
+        out.append(
+            SurveyResponse(p, tp.name, when, when - timedelta(seconds=60), "Survey Preview", True,
+                           100, dict(item_codes(rng, BASELINE_MEANS)))  # fmt: skip
+        )
+    return out
+
+
+BASELINE_MEANS = {code: mean for code, (mean, _) in BASELINE.items()}
+
+
+def _absences(rng, study: Study, participants: list[Participant]) -> list[Absence]:
+    rates = study.generator["sickness_spells_per_period"]
+    out = []
+    horizon = study.hr_period_days + 60
+    for p in participants:
+        start_day = max(-90, (p.hire_date - p.randomised_on).days)
+        end_day = horizon if p.termination_date is None else (p.termination_date - p.randomised_on).days
+        span = end_day - start_day
+        if span <= 0:
+            continue
+        n_sick = rng.poisson(rates[p.arm] * span / study.hr_period_days)
+        kinds = [("SICK", None)] * n_sick + [("ANNUAL", None)] * rng.poisson(2 * span / 182)
+        if rng.random() < 0.01:
+            kinds.append(("PARENTAL", None))
+        for kind, _ in kinds:
+            begin = start_day + int(rng.integers(0, span))
+            length = 1 + int(rng.lognormal(1.0, 0.9)) if kind == "SICK" else int(rng.integers(1, 10))
+            if kind == "PARENTAL":
+                length = 120
+            start = p.randomised_on + timedelta(days=begin)
+            end = min(start + timedelta(days=length - 1), p.randomised_on + timedelta(days=end_day))
+            reason = str(rng.choice(HRIS_SICK_REASONS, p=HRIS_SICK_WEIGHTS)) if kind == "SICK" else None
+            out.append(Absence(p, kind, reason, start, end))
+    return out
+
+
+def _deliveries(rng, study: Study, participants, treatment: str) -> list[Delivery]:
+    out = []
+    for p in participants:
+        if p.arm != treatment:
+            continue
+        for week in range(1, int(study.contacts.get("count", 0)) + 1):
+            sent = datetime.combine(p.randomised_on + timedelta(days=7 * week), datetime.min.time())
+            sent += timedelta(hours=9, seconds=int(rng.integers(0, 600)))
+            status = str(rng.choice(["Delivered", "Failed", "FilteredAsSpam"], p=[0.97, 0.02, 0.01]))
+            if p.termination_date and p.termination_date < sent.date():
+                status = "Failed"
+            out.append(Delivery(p, week, sent, status))
+    return out

@@ -1,0 +1,46 @@
+"""Instrument definitions shared by the generator and the landing checks (INSTRUMENTS.md)."""
+
+from __future__ import annotations
+
+import csv
+
+from hhp import DBT_PROJECT_DIR
+
+FREQUENCY_SWEMWBS = ("None of the time", "Rarely", "Some of the time", "Often", "All of the time")
+AGREEMENT = ("Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree")
+CBI_FREQUENCY = ("Never/almost never", "Seldom", "Sometimes", "Often", "Always")
+CBI_DEGREE = (
+    "To a very low degree",
+    "To a low degree",
+    "Somewhat",
+    "To a high degree",
+    "To a very high degree",
+)
+
+# Choice texts per canonical item column, in code order 1..5.
+ITEM_SCALES: dict[str, tuple[str, ...]] = {
+    **{f"swemwbs_{i}": FREQUENCY_SWEMWBS for i in range(1, 8)},
+    **{f"cbi_work_{i}": CBI_DEGREE for i in range(1, 4)},
+    **{f"cbi_work_{i}": CBI_FREQUENCY for i in range(4, 8)},
+    **{f"belong_{i}": AGREEMENT for i in range(1, 4)},
+    **{f"itq_{i}": AGREEMENT for i in range(1, 4)},
+}
+ITEM_COLUMNS = tuple(ITEM_SCALES)
+
+# The dbt seeds are the one source of the conversion table and the leaving reasons.
+SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+
+
+def _read_seed(name: str) -> list[dict[str, str]]:
+    with open(SEEDS_DIR / f"{name}.csv", newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+# SWEMWBS raw total (7-35) -> metric score, the authors' Rasch conversion table.
+SWEMWBS_METRIC = {
+    int(row["raw_score"]): float(row["metric_score"]) for row in _read_seed("swemwbs_conversion")
+}
+# Leaving reasons (FEEDS.md) and whether each counts as voluntary turnover.
+LEAVING_REASONS = {
+    row["leaving_reason"]: row["is_voluntary"] == "true" for row in _read_seed("leaving_reasons")
+}

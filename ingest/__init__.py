@@ -1,0 +1,1 @@
+"""Ingestion: landing, the study registry, one adapter per partner format, the ledger, loading."""

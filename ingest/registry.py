@@ -1,0 +1,110 @@
+"""The study registry: one YAML file per study in studies/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hhp import STUDIES_DIR
+
+FEEDS = ("allocation", "roster", "leavers", "absence", "delivery", "survey")
+INSTRUMENT_ITEMS = {"SWEMWBS": 7, "CBI_WORK": 7, "BELONG": 3, "ITQ": 3}
+
+
+class RegistryError(ValueError):
+    """A registry file is inconsistent."""
+
+
+@dataclass(frozen=True)
+class Timepoint:
+    name: str
+    day: int
+    window_start: int
+    window_end: int
+
+
+@dataclass(frozen=True)
+class Study:
+    study_id: str
+    title: str
+    design: str
+    arms: tuple[str, ...]
+    allocation_ratio: dict[str, int]
+    strata: str | None
+    cluster: str | None
+    contacts: dict[str, Any]
+    hr_period_days: int
+    timepoints: tuple[Timepoint, ...]
+    primary_outcomes: tuple[dict[str, str], ...]
+    feeds: dict[str, dict[str, Any]]
+    generator: dict[str, Any] = field(default_factory=dict)
+
+    def feed_format(self, feed: str) -> str | None:
+        spec = self.feeds.get(feed)
+        return spec["format"] if spec else None
+
+    def survey_item_columns(self) -> dict[str, str]:
+        """Partner column name -> canonical item column (e.g. Q1_3 -> swemwbs_3)."""
+        items = self.feeds.get("survey", {}).get("items", {})
+        return {
+            column: f"{instrument.lower()}_{position}"
+            for instrument, columns in items.items()
+            for position, column in enumerate(columns, start=1)
+        }
+
+
+def _parse(raw: dict[str, Any], source: Path) -> Study:
+    def need(key: str) -> Any:
+        if key not in raw:
+            raise RegistryError(f"{source.name}: missing key '{key}'")
+        return raw[key]
+
+    study_id = need("study_id")
+    if study_id != source.stem:
+        raise RegistryError(f"{source.name}: study_id '{study_id}' must match the file name")
+    arms = tuple(need("arms"))
+    ratio = dict(need("allocation_ratio"))
+    if set(ratio) != set(arms):
+        raise RegistryError(f"{source.name}: allocation_ratio must name exactly the arms {arms}")
+    feeds = {name: dict(spec) for name, spec in need("feeds").items()}
+    unknown = set(feeds) - set(FEEDS)
+    if unknown:
+        raise RegistryError(f"{source.name}: unknown feeds {sorted(unknown)}; known: {FEEDS}")
+    for instrument, columns in feeds.get("survey", {}).get("items", {}).items():
+        if INSTRUMENT_ITEMS.get(instrument) != len(columns):
+            raise RegistryError(
+                f"{source.name}: survey items for {instrument} must list "
+                f"{INSTRUMENT_ITEMS.get(instrument, '?')} columns, found {len(columns)}"
+            )
+    timepoints = tuple(
+        Timepoint(name, int(tp["day"]), int(tp["window"][0]), int(tp["window"][1]))
+        for name, tp in need("timepoints").items()
+    )
+    return Study(
+        study_id=study_id,
+        title=need("title"),
+        design=need("design"),
+        arms=arms,
+        allocation_ratio=ratio,
+        strata=raw.get("strata"),
+        cluster=raw.get("cluster"),
+        contacts=dict(raw.get("contacts") or {}),
+        hr_period_days=int(need("hr_period_days")),
+        timepoints=timepoints,
+        primary_outcomes=tuple(raw.get("primary_outcomes") or ()),
+        feeds=feeds,
+        generator=dict(raw.get("generator") or {}),
+    )
+
+
+@cache
+def load_registry(directory: Path = STUDIES_DIR) -> dict[str, Study]:
+    studies = {}
+    for path in sorted(directory.glob("*.yml")):
+        study = _parse(yaml.safe_load(path.read_text()), path)
+        studies[study.study_id] = study
+    return studies
