@@ -295,6 +295,7 @@ def _absences(rng, study: Study, participants: list[Participant]) -> list[Absenc
         kinds = [("SICK", None)] * n_sick + [("ANNUAL", None)] * rng.poisson(2 * span / 182)
         if rng.random() < 0.01:
             kinds.append(("PARENTAL", None))
+        taken: list[tuple[date, date]] = []
         for kind, _ in kinds:
             begin = start_day + int(rng.integers(0, span))
             length = 1 + int(rng.lognormal(1.0, 0.9)) if kind == "SICK" else int(rng.integers(1, 10))
@@ -302,6 +303,9 @@ def _absences(rng, study: Study, participants: list[Participant]) -> list[Absenc
                 length = 120
             start = p.randomised_on + timedelta(days=begin)
             end = min(start + timedelta(days=length - 1), p.randomised_on + timedelta(days=end_day))
+            if end < start or any(start <= b and a <= end for a, b in taken):
+                continue  # one absence at a time per person
+            taken.append((start, end))
             reason = str(rng.choice(HRIS_SICK_REASONS, p=HRIS_SICK_WEIGHTS)) if kind == "SICK" else None
             out.append(Absence(p, kind, reason, start, end))
     return out

@@ -1,0 +1,131 @@
+"""One small interface over the two warehouse engines: DuckDB (embedded) and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from hhp.config import Settings
+
+# Logical column types used by the raw tables, per engine.
+TYPES = {
+    "duckdb": {"text": "varchar", "date": "date", "timestamp": "timestamp", "double": "double",
+               "bigint": "bigint", "boolean": "boolean"},
+    "postgres": {"text": "text", "date": "date", "timestamp": "timestamp",
+                 "double": "double precision", "bigint": "bigint", "boolean": "boolean"},
+}  # fmt: skip
+
+
+class Warehouse:
+    """A connection to the warehouse. SQL uses %s placeholders on both engines."""
+
+    def __init__(self, settings: Settings, read_only: bool = False):
+        self.settings = settings
+        self.engine = "postgres" if settings.is_postgres else "duckdb"
+        if self.engine == "postgres":
+            import psycopg2
+
+            self._con = psycopg2.connect(settings.warehouse)
+        else:
+            import duckdb
+
+            Path(settings.warehouse).parent.mkdir(parents=True, exist_ok=True)
+            self._con = duckdb.connect(settings.warehouse, read_only=read_only)
+        self._in_transaction = False
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("%s", "?") if self.engine == "duckdb" else sql
+
+    def execute(self, sql: str, params: Sequence | None = None) -> None:
+        if self.engine == "duckdb":
+            self._con.execute(self._sql(sql), params or [])
+        else:
+            with self._con.cursor() as cur:
+                cur.execute(sql, params)
+            if not self._in_transaction:
+                self._con.commit()
+
+    def query(self, sql: str, params: Sequence | None = None) -> list[tuple]:
+        if self.engine == "duckdb":
+            return self._con.execute(self._sql(sql), params or []).fetchall()
+        with self._con.cursor() as cur:
+            cur.execute(sql, params)
+            rows = cur.fetchall()
+        if not self._in_transaction:
+            self._con.commit()
+        return rows
+
+    def query_arrow(self, sql: str) -> pa.Table:
+        if self.engine == "duckdb":
+            return self._con.execute(sql).to_arrow_table()
+        with self._con.cursor() as cur:
+            cur.execute(sql)
+            names = [d[0] for d in cur.description]
+            rows = cur.fetchall()
+        self._con.commit()
+        return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
+
+    @contextmanager
+    def transaction(self) -> Iterator[Warehouse]:
+        """All or nothing: a file's rows and its ledger entry commit together."""
+        if self.engine == "duckdb":
+            self._con.execute("begin transaction")
+        self._in_transaction = True
+        try:
+            yield self
+        except BaseException:
+            self._con.rollback() if self.engine == "postgres" else self._con.execute("rollback")
+            raise
+        else:
+            self._con.commit() if self.engine == "postgres" else self._con.execute("commit")
+        finally:
+            self._in_transaction = False
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        rows = self.query(
+            "select count(*) from information_schema.tables where table_schema = %s and table_name = %s",
+            [schema, table],
+        )
+        return rows[0][0] > 0
+
+    def ensure_table(self, qualified: str, columns: Sequence[tuple[str, str]]) -> None:
+        schema = qualified.split(".")[0]
+        types = TYPES[self.engine]
+        body = ", ".join(f'"{name}" {types[kind]}' for name, kind in columns)
+        self.execute(f"create schema if not exists {schema}")
+        self.execute(f"create table if not exists {qualified} ({body})")
+
+    def insert_arrow(self, qualified: str, table: pa.Table) -> None:
+        names = ", ".join(f'"{n}"' for n in table.column_names)
+        if self.engine == "duckdb":
+            self._con.register("_hhp_batch", table)
+            try:
+                self._con.execute(f"insert into {qualified} ({names}) select {names} from _hhp_batch")
+            finally:
+                self._con.unregister("_hhp_batch")
+            return
+        buffer = io.BytesIO()
+        pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False))
+        buffer.seek(0)
+        with self._con.cursor() as cur:
+            cur.copy_expert(f"copy {qualified} ({names}) from stdin with (format csv)", buffer)
+        if not self._in_transaction:
+            self._con.commit()
+
+
+def open_warehouse(settings: Settings, read_only: bool = False) -> Warehouse:
+    return Warehouse(settings, read_only=read_only)

@@ -1,0 +1,215 @@
+"""What every adapter shares: the parse context, file rejection, CSV/JSON reading into
+DuckDB (in memory, all text first), and parse checks that name the line and rule.
+
+An adapter module defines FORMAT, COLUMNS (the raw table's columns after pseudonymisation,
+as (name, logical type)) and parse(ctx) -> SQL selecting COLUMNS plus _row_number from
+the tables it created on ctx.con.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from ingest.pseudonymise import mask_identifiers, pseudonymise_array
+from ingest.registry import Study
+
+
+class FileRejected(Exception):
+    """The file breaks a rule: quarantine it whole with this reason."""
+
+    def __init__(self, rule: str, detail: str, line: int | None = None):
+        self.rule, self.detail, self.line = rule, detail, line
+        super().__init__(detail)
+
+    def reason(self, file_key: str) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        return mask_identifiers(f"{file_key}: {where}{self.detail} [rule: {self.rule}]")
+
+
+@dataclass
+class ParseContext:
+    con: duckdb.DuckDBPyConnection
+    path: Path
+    file_key: str
+    study: Study
+    feed: str
+    extract_date: date
+    key: bytes
+
+    @property
+    def feed_spec(self) -> dict:
+        return self.study.feeds[self.feed]
+
+    def employee_pseudonym(self, column: str) -> str:
+        """SQL for the pseudonym of an employee number column (trimmed, upper-cased)."""
+        return f"hhp_pseudonym('{self.study.study_id}:' || upper(trim({column})))"
+
+    def email_pseudonym(self, column: str) -> str:
+        """SQL for the pseudonym of an email column (trimmed, lower-cased)."""
+        return f"hhp_pseudonym('{self.study.study_id}:' || lower(trim({column})))"
+
+
+def new_connection(key: bytes) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.create_function(
+        "hhp_pseudonym",
+        lambda values: pseudonymise_array(key, values),
+        [duckdb.sqltype("VARCHAR")],
+        duckdb.sqltype("VARCHAR"),
+        type="arrow",
+        null_handling="special",
+    )
+    return con
+
+
+def check_utf8(path: Path) -> None:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                bad_line = line + chunk[: error.start].count(b"\n")
+                raise FileRejected("encoding", "not valid UTF-8 text", bad_line) from None
+            line += chunk.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise FileRejected("encoding", "not valid UTF-8 text (truncated character)", line) from None
+
+
+def check_not_empty(path: Path) -> None:
+    if path.stat().st_size == 0:
+        raise FileRejected("not empty", "the file is empty")
+
+
+def csv_header(path: Path, rows: int = 1) -> list[list[str]]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        return [next(reader, []) for _ in range(rows)]
+
+
+def check_columns(found: list[str], expected: list[str], ordered: bool = False) -> None:
+    missing = [c for c in expected if c not in found]
+    extra = [c for c in found if c not in expected]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing column(s) {', '.join(repr(c) for c in missing)}")
+        if extra:
+            parts.append(f"unexpected column(s) {', '.join(repr(c) for c in extra)}")
+        raise FileRejected("columns", "; ".join(parts), 1)
+    if ordered and found != expected:
+        raise FileRejected("columns", f"columns out of order; expected {', '.join(expected)}", 1)
+    if len(set(found)) != len(found):
+        raise FileRejected("columns", "a column name appears twice", 1)
+
+
+def _duckdb_error(error: duckdb.Error) -> FileRejected:
+    # DuckDB quotes the offending line; keep only its first sentence and the line number
+    message = str(error).split("\n")[0]
+    line = None
+    for token in str(error).replace(":", " ").split():
+        if token.isdigit() and "line" in str(error).lower():
+            line = int(token)
+            break
+    return FileRejected("file structure", f"unreadable as the declared format ({message})", line)
+
+
+def read_csv_as_text(ctx: ParseContext, columns: list[str], header_lines: int = 1) -> None:
+    """Load the CSV into table `source` (all text) with _row_number = line in the file."""
+    check_not_empty(ctx.path)
+    check_utf8(ctx.path)
+    spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in columns) + "}"
+    try:
+        ctx.con.execute(
+            f"""
+            create table source as
+            select row_number() over () + {header_lines} as _row_number, *
+            from read_csv('{ctx.path}', header = false, skip = {header_lines}, columns = {spec},
+                          delim = ',', quote = '"', escape = '"', auto_detect = false,
+                          strict_mode = true, encoding = 'utf-8')
+            """
+        )
+    except duckdb.Error as error:
+        raise _duckdb_error(error) from None
+    if ctx.con.execute("select count(*) from source").fetchone()[0] == 0:
+        raise FileRejected("not empty", "header only: the file has no data rows")
+
+
+def read_json_lines(ctx: ParseContext, columns: dict[str, str]) -> None:
+    """Load JSON Lines into table `source` with _row_number = line in the file."""
+    check_not_empty(ctx.path)
+    check_utf8(ctx.path)
+    spec = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
+    try:
+        ctx.con.execute(
+            f"""
+            create table source as
+            select row_number() over () as _row_number, *
+            from read_json('{ctx.path}', format = 'newline_delimited', columns = {spec})
+            """
+        )
+    except duckdb.Error as error:
+        raise _duckdb_error(error) from None
+    if ctx.con.execute("select count(*) from source").fetchone()[0] == 0:
+        raise FileRejected("not empty", "the file holds no records")
+
+
+def first_violation(
+    ctx: ParseContext, violation: str, rule: str, detail: str, table: str = "source"
+) -> None:
+    """Reject the file if any row matches the violation predicate, naming the first line."""
+    row = ctx.con.execute(
+        f"select _row_number, count(*) over () from {table} where {violation} "
+        "order by _row_number limit 1"
+    ).fetchone()
+    if row:
+        line, count = row
+        more = f" ({count} rows in all)" if count > 1 else ""
+        raise FileRejected(rule, f"{detail}{more}", line)
+
+
+def require_date(ctx: ParseContext, column: str, fmt: str, label: str, table: str = "source") -> None:
+    first_violation(
+        ctx,
+        f"{column} is not null and try_strptime(trim({column}), '{fmt}') is null",
+        "parseable date",
+        f"column '{label}' is not a date in the form {label_format(fmt)}",
+        table,
+    )
+
+
+def require_number(ctx: ParseContext, column: str, label: str, table: str = "source") -> None:
+    first_violation(
+        ctx,
+        f"{column} is not null and try_cast(trim({column}) as double) is null",
+        "number",
+        f"column '{label}' is not a number",
+        table,
+    )
+
+
+def require_present(ctx: ParseContext, column: str, label: str, table: str = "source") -> None:
+    first_violation(
+        ctx, f"{column} is null or trim({column}) = ''", "required", f"column '{label}' is blank", table
+    )
+
+
+def label_format(fmt: str) -> str:
+    return (
+        fmt.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD").replace("%H", "HH")
+        .replace("%M", "MM").replace("%S", "SS").replace("%-m", "M").replace("%-d", "d")
+        .replace("%I", "h").replace("%p", "AM")
+    )  # fmt: skip
+
+
+def to_date(column: str, fmt: str) -> str:
+    return f"cast(strptime(trim({column}), '{fmt}') as date)"

@@ -1,0 +1,44 @@
+"""allocation_csv: the trial team's randomisation list and linkage key."""
+
+from ingest.adapters._base import (
+    ParseContext,
+    check_columns,
+    csv_header,
+    read_csv_as_text,
+    require_date,
+    require_present,
+    to_date,
+)
+
+FORMAT = "allocation_csv"
+HEADER = ["participant_id", "employee_number", "email", "arm", "randomised_on", "stratum", "cluster_id"]
+COLUMNS = [
+    ("participant_id", "text"),
+    ("employee_pseudonym", "text"),
+    ("email_pseudonym", "text"),
+    ("arm", "text"),
+    ("randomised_on", "date"),
+    ("stratum", "text"),
+    ("cluster_id", "text"),
+]
+IDENTIFIER_COLUMNS = ("employee_number", "email")
+
+
+def parse(ctx: ParseContext) -> str:
+    check_columns(csv_header(ctx.path)[0], HEADER)
+    read_csv_as_text(ctx, HEADER)
+    for column in ("participant_id", "employee_number", "email", "arm", "randomised_on"):
+        require_present(ctx, column, column)
+    require_date(ctx, "randomised_on", "%Y-%m-%d", "randomised_on")
+    return f"""
+        select
+            _row_number,
+            trim(participant_id) as participant_id,
+            {ctx.employee_pseudonym("employee_number")} as employee_pseudonym,
+            {ctx.email_pseudonym("email")} as email_pseudonym,
+            trim(arm) as arm,
+            {to_date("randomised_on", "%Y-%m-%d")} as randomised_on,
+            nullif(trim(stratum), '') as stratum,
+            nullif(trim(cluster_id), '') as cluster_id
+        from source
+    """

@@ -1,0 +1,67 @@
+"""exchange_message_trace_csv: an email server's message trace (no opens or clicks).
+
+The message number comes from the Subject through the registry's pattern; the Subject
+itself, the sender and the IP addresses are not kept.
+"""
+
+from ingest.adapters._base import (
+    FileRejected,
+    ParseContext,
+    check_columns,
+    csv_header,
+    first_violation,
+    read_csv_as_text,
+    require_number,
+    require_present,
+)
+
+FORMAT = "exchange_message_trace_csv"
+HEADER = ["Received", "SenderAddress", "RecipientAddress", "Subject", "Status", "ToIP", "FromIP",
+          "Size", "MessageId", "MessageTraceId"]  # fmt: skip
+COLUMNS = [
+    ("received_at", "timestamp"),
+    ("recipient_pseudonym", "text"),
+    ("message_no", "bigint"),
+    ("status", "text"),
+    ("size_bytes", "bigint"),
+    ("message_id", "text"),
+    ("message_trace_id", "text"),
+]
+IDENTIFIER_COLUMNS = ("SenderAddress", "RecipientAddress", "ToIP", "FromIP")
+RECEIVED_FORMAT = "%m/%d/%Y %I:%M:%S %p"  # US, e.g. 11/2/2026 9:00:14 AM (UTC)
+
+
+def parse(ctx: ParseContext) -> str:
+    pattern = ctx.feed_spec.get("message_no_pattern")
+    if not pattern:
+        raise FileRejected("registry", f"study {ctx.study.study_id} gives no message_no_pattern")
+    pattern = pattern.replace("'", "''")
+    check_columns(csv_header(ctx.path)[0], HEADER)
+    read_csv_as_text(ctx, HEADER)
+    for column in ("Received", "RecipientAddress", "Subject", "Status", "MessageTraceId"):
+        require_present(ctx, f'"{column}"', column)
+    first_violation(
+        ctx,
+        f"try_strptime(trim(\"Received\"), '{RECEIVED_FORMAT}') is null",
+        "parseable date",
+        "column 'Received' is not a date-time in the form M/d/yyyy h:mm:ss AM",
+    )
+    first_violation(
+        ctx,
+        f"try_cast(regexp_extract(\"Subject\", '{pattern}', 1) as bigint) is null",
+        "message number",
+        f"column 'Subject' does not match the study's message pattern {pattern}",
+    )
+    require_number(ctx, '"Size"', "Size")
+    return f"""
+        select
+            _row_number,
+            strptime(trim("Received"), '{RECEIVED_FORMAT}') as received_at,
+            {ctx.email_pseudonym('"RecipientAddress"')} as recipient_pseudonym,
+            cast(regexp_extract("Subject", '{pattern}', 1) as bigint) as message_no,
+            trim("Status") as status,
+            cast(trim("Size") as bigint) as size_bytes,
+            trim("MessageId") as message_id,
+            trim("MessageTraceId") as message_trace_id
+        from source
+    """

@@ -1,0 +1,39 @@
+"""hr_leavers_csv: HR's leavers extract (cumulative; UK dates)."""
+
+from ingest.adapters._base import (
+    ParseContext,
+    check_columns,
+    csv_header,
+    read_csv_as_text,
+    require_date,
+    require_present,
+    to_date,
+)
+
+FORMAT = "hr_leavers_csv"
+HEADER = ["employee_number", "termination_date", "leaving_reason", "notice_given_date"]
+COLUMNS = [
+    ("employee_pseudonym", "text"),
+    ("termination_date", "date"),
+    ("leaving_reason", "text"),
+    ("notice_given_date", "date"),
+]
+IDENTIFIER_COLUMNS = ("employee_number",)
+
+
+def parse(ctx: ParseContext) -> str:
+    check_columns(csv_header(ctx.path)[0], HEADER)
+    read_csv_as_text(ctx, HEADER)
+    for column in ("employee_number", "termination_date", "leaving_reason"):
+        require_present(ctx, column, column)
+    for column in ("termination_date", "notice_given_date"):
+        require_date(ctx, column, "%d/%m/%Y", column)
+    return f"""
+        select
+            _row_number,
+            {ctx.employee_pseudonym("employee_number")} as employee_pseudonym,
+            {to_date("termination_date", "%d/%m/%Y")} as termination_date,
+            trim(leaving_reason) as leaving_reason,
+            {to_date("notice_given_date", "%d/%m/%Y")} as notice_given_date
+        from source
+    """

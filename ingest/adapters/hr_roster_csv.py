@@ -1,0 +1,51 @@
+"""hr_roster_csv: HR's monthly staff-in-post snapshot."""
+
+from ingest.adapters._base import (
+    ParseContext,
+    check_columns,
+    csv_header,
+    read_csv_as_text,
+    require_date,
+    require_number,
+    require_present,
+    to_date,
+)
+
+FORMAT = "hr_roster_csv"
+HEADER = ["snapshot_date", "employee_number", "hire_date", "fte", "contracted_hours_per_week",
+          "org_unit", "grade", "job_role"]  # fmt: skip
+COLUMNS = [
+    ("snapshot_date", "date"),
+    ("employee_pseudonym", "text"),
+    ("hire_date", "date"),
+    ("fte", "double"),
+    ("contracted_hours_per_week", "double"),
+    ("org_unit", "text"),
+    ("grade", "text"),
+    ("job_role", "text"),
+]
+IDENTIFIER_COLUMNS = ("employee_number",)
+
+
+def parse(ctx: ParseContext) -> str:
+    check_columns(csv_header(ctx.path)[0], HEADER)
+    read_csv_as_text(ctx, HEADER)
+    for column in ("snapshot_date", "employee_number", "hire_date", "fte"):
+        require_present(ctx, column, column)
+    for column in ("snapshot_date", "hire_date"):
+        require_date(ctx, column, "%Y-%m-%d", column)
+    for column in ("fte", "contracted_hours_per_week"):
+        require_number(ctx, column, column)
+    return f"""
+        select
+            _row_number,
+            {to_date("snapshot_date", "%Y-%m-%d")} as snapshot_date,
+            {ctx.employee_pseudonym("employee_number")} as employee_pseudonym,
+            {to_date("hire_date", "%Y-%m-%d")} as hire_date,
+            cast(trim(fte) as double) as fte,
+            cast(trim(contracted_hours_per_week) as double) as contracted_hours_per_week,
+            nullif(trim(org_unit), '') as org_unit,
+            nullif(trim(grade), '') as grade,
+            nullif(trim(job_role), '') as job_role
+        from source
+    """

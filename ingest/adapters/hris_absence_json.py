@@ -1,0 +1,71 @@
+"""hris_absence_json: a cloud HR system's time-off export, one worker per line."""
+
+from ingest.adapters._base import (
+    ParseContext,
+    first_violation,
+    read_json_lines,
+    require_date,
+    require_present,
+    to_date,
+)
+
+FORMAT = "hris_absence_json"
+COLUMNS = [
+    ("worker_pseudonym", "text"),
+    ("extract_date", "date"),
+    ("item_no", "bigint"),
+    ("absence_type", "text"),
+    ("reason", "text"),
+    ("start_date", "date"),
+    ("end_date", "date"),
+    ("quantity", "double"),
+    ("unit", "text"),
+]
+IDENTIFIER_COLUMNS = ("worker_id",)
+TIME_OFF = "STRUCT(type VARCHAR, reason VARCHAR, start VARCHAR, \"end\" VARCHAR, quantity DOUBLE, unit VARCHAR)[]"
+
+
+def parse(ctx: ParseContext) -> str:
+    read_json_lines(ctx, {"worker_id": "VARCHAR", "extract_date": "VARCHAR", "time_off": TIME_OFF})
+    require_present(ctx, "worker_id", "worker_id")
+    require_present(ctx, "extract_date", "extract_date")
+    require_date(ctx, "extract_date", "%Y-%m-%d", "extract_date")
+    first_violation(ctx, "time_off is null", "required", "field 'time_off' is missing")
+    ctx.con.execute(
+        """
+        create table items as
+        select _row_number, worker_id, extract_date, unnest(time_off) as item,
+               generate_subscripts(time_off, 1) as item_no
+        from source
+        """
+    )
+    ctx.con.execute("create table flat as select _row_number, worker_id, extract_date, item_no, item.* from items")
+    for column in ("type", "start"):
+        require_present(ctx, f'"{column}"', f"time_off.{column}", table="flat")
+    for column in ("start", "end"):
+        require_date(ctx, f'"{column}"', "%Y-%m-%d", f"time_off.{column}", table="flat")
+    first_violation(
+        ctx,
+        "try_strptime(\"end\", '%Y-%m-%d') < try_strptime(start, '%Y-%m-%d')",
+        "end after start",
+        "time_off ends before it starts",
+        table="flat",
+    )
+    first_violation(
+        ctx, "quantity is not null and unit is null", "required", "field 'time_off.unit' is missing",
+        table="flat",
+    )  # fmt: skip
+    return f"""
+        select
+            _row_number,
+            {ctx.employee_pseudonym("worker_id")} as worker_pseudonym,
+            {to_date("extract_date", "%Y-%m-%d")} as extract_date,
+            item_no,
+            trim("type") as absence_type,
+            nullif(trim(reason), '') as reason,
+            {to_date('"start"', "%Y-%m-%d")} as start_date,
+            {to_date('"end"', "%Y-%m-%d")} as end_date,
+            quantity,
+            trim(unit) as unit
+        from flat
+    """

@@ -1,0 +1,154 @@
+"""The landing area: a local folder or an S3 prefix, laid out as <study_id>/<feed>/<file>.
+
+Loaded files move to the archive, rejected ones to quarantine with a reason file beside
+them; whatever is still in the landing area is waiting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from hhp.config import Settings
+
+REASON_SUFFIX = ".reason.txt"
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    key: str  # <study_id>/<feed>/<file name>, relative to the landing root
+    size: int
+
+    @property
+    def parts(self) -> list[str]:
+        return self.key.split("/")
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def files_under(paths: list[Path]) -> Iterator[tuple[Path, str]]:
+    """(file, key) for each file to land: a PATH's study and feed are its two parent folders."""
+    for path in paths:
+        if path.is_dir():
+            for file in sorted(p for p in path.rglob("*") if p.is_file()):
+                relative = file.relative_to(path).parts
+                if len(relative) >= 3:
+                    yield file, "/".join(relative[-3:])
+                elif len(relative) == 2 and path.name:
+                    yield file, "/".join((path.name, *relative))
+        elif path.is_file():
+            yield path, "/".join(path.resolve().parts[-3:])
+        else:
+            raise FileNotFoundError(f"{path}: no such file or folder")
+
+
+class LocalLanding:
+    def __init__(self, root: str, archive: str, quarantine: str):
+        self.root, self.archive_root, self.quarantine_root = Path(root), Path(archive), Path(quarantine)
+
+    def put(self, source: Path, key: str) -> None:
+        target = self.root / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # copy under a hidden name, then rename: a half-copied file is never seen as landed
+        partial = target.with_name(f".{target.name}.partial")
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+
+    def list(self) -> list[LandedFile]:
+        if not self.root.exists():
+            return []
+        return [
+            LandedFile(p.relative_to(self.root).as_posix(), p.stat().st_size)
+            for p in sorted(self.root.rglob("*"))
+            if p.is_file() and not p.name.startswith(".")
+        ]
+
+    @contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        yield self.root / key
+
+    def _move(self, key: str, root: Path, sha256: str) -> Path:
+        target = root / key
+        if target.exists() and sha256_of(target) != sha256:  # a re-sent name with new content
+            target = target.with_name(f"{target.stem}.{sha256[:12]}{target.suffix}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.root / key, target)
+        return target
+
+    def archive(self, key: str, sha256: str) -> None:
+        self._move(key, self.archive_root, sha256)
+
+    def quarantine(self, key: str, sha256: str, reason: str) -> None:
+        target = self._move(key, self.quarantine_root, sha256)
+        target.with_name(target.name + REASON_SUFFIX).write_text(reason + "\n", encoding="utf-8")
+
+
+class S3Landing:
+    """The same operations on S3 (or any S3 endpoint: AWS_ENDPOINT_URL is honoured by boto3)."""
+
+    def __init__(self, root: str, archive: str, quarantine: str):
+        import boto3
+
+        self.s3 = boto3.client("s3")
+        self.bucket, self.prefix = self._split(root)
+        self.archive_bucket, self.archive_prefix = self._split(archive)
+        self.quarantine_bucket, self.quarantine_prefix = self._split(quarantine)
+
+    @staticmethod
+    def _split(url: str) -> tuple[str, str]:
+        bucket, _, prefix = url[len("s3://") :].partition("/")
+        return bucket, prefix.strip("/")
+
+    def _object(self, prefix: str, key: str) -> str:
+        return f"{prefix}/{key}" if prefix else key
+
+    def put(self, source: Path, key: str) -> None:
+        self.s3.upload_file(str(source), self.bucket, self._object(self.prefix, key))
+
+    def list(self) -> list[LandedFile]:
+        out = []
+        start = f"{self.prefix}/" if self.prefix else ""
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start):
+            for obj in page.get("Contents", []):
+                out.append(LandedFile(obj["Key"][len(start) :], obj["Size"]))
+        return sorted(out, key=lambda f: f.key)
+
+    @contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        with tempfile.TemporaryDirectory(prefix="hhp-landing-") as tmp:
+            path = Path(tmp) / Path(key).name
+            self.s3.download_file(self.bucket, self._object(self.prefix, key), str(path))
+            yield path
+
+    def _move(self, key: str, bucket: str, prefix: str) -> None:
+        source = {"Bucket": self.bucket, "Key": self._object(self.prefix, key)}
+        self.s3.copy_object(Bucket=bucket, Key=self._object(prefix, key), CopySource=source)
+        self.s3.delete_object(**source)
+
+    def archive(self, key: str, sha256: str) -> None:
+        self._move(key, self.archive_bucket, self.archive_prefix)
+
+    def quarantine(self, key: str, sha256: str, reason: str) -> None:
+        self._move(key, self.quarantine_bucket, self.quarantine_prefix)
+        self.s3.put_object(
+            Bucket=self.quarantine_bucket,
+            Key=self._object(self.quarantine_prefix, key) + REASON_SUFFIX,
+            Body=(reason + "\n").encode("utf-8"),
+        )
+
+
+def open_landing(settings: Settings) -> LocalLanding | S3Landing:
+    cls = S3Landing if settings.landing.startswith("s3://") else LocalLanding
+    return cls(settings.landing, settings.archive, settings.quarantine)

@@ -1,0 +1,81 @@
+"""The ledger of landed files: every landed object ends loaded or quarantined, once.
+
+A file is identified by its landing key and its content's sha256; the same content
+re-sent under another name is recorded as a duplicate and loads nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from hhp.warehouse import Warehouse
+
+TABLE = "ops.landed_files"
+COLUMNS = [
+    ("file_key", "text"),
+    ("sha256", "text"),
+    ("study_id", "text"),
+    ("feed", "text"),
+    ("format", "text"),
+    ("size_bytes", "bigint"),
+    ("state", "text"),  # loaded | quarantined
+    ("rows_loaded", "bigint"),
+    ("reason", "text"),
+    ("duplicate_of", "text"),
+    ("processed_at", "timestamp"),
+]
+LOADED, QUARANTINED, WAITING = "loaded", "quarantined", "waiting"
+
+
+@dataclass
+class LedgerEntry:
+    file_key: str
+    sha256: str
+    study_id: str | None
+    feed: str | None
+    format: str | None
+    size_bytes: int
+    state: str
+    rows_loaded: int = 0
+    reason: str | None = None
+    duplicate_of: str | None = None
+
+
+def ensure(wh: Warehouse) -> None:
+    wh.ensure_table(TABLE, COLUMNS)
+
+
+def lookup(wh: Warehouse, file_key: str, sha256: str) -> str | None:
+    rows = wh.query(f"select state from {TABLE} where file_key = %s and sha256 = %s", [file_key, sha256])
+    return rows[0][0] if rows else None
+
+
+def loaded_under(wh: Warehouse, study_id: str, feed: str, sha256: str) -> str | None:
+    """The key an identical file was already loaded under, if any."""
+    rows = wh.query(
+        f"select file_key from {TABLE} where study_id = %s and feed = %s and sha256 = %s "
+        f"and state = %s order by processed_at limit 1",
+        [study_id, feed, sha256, LOADED],
+    )
+    return rows[0][0] if rows else None
+
+
+def record(wh: Warehouse, entry: LedgerEntry) -> None:
+    wh.execute(
+        f"insert into {TABLE} ({', '.join(c for c, _ in COLUMNS)}) "
+        f"values ({', '.join(['%s'] * len(COLUMNS))})",
+        [entry.file_key, entry.sha256, entry.study_id, entry.feed, entry.format, entry.size_bytes,
+         entry.state, entry.rows_loaded, entry.reason, entry.duplicate_of,
+         datetime.now(UTC).replace(tzinfo=None)],
+    )  # fmt: skip
+
+
+def summary(wh: Warehouse) -> list[tuple]:
+    """(study_id, feed, state, files, rows) for every ledger group."""
+    if not wh.table_exists("ops", "landed_files"):
+        return []
+    return wh.query(
+        f"select study_id, feed, state, count(*), sum(rows_loaded) from {TABLE} "
+        "group by study_id, feed, state order by study_id, feed, state"
+    )

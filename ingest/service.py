@@ -1,0 +1,204 @@
+"""Ingest what has landed: one file at a time, all or nothing, recorded in the ledger.
+
+For each file: identify study, feed and format from its key and the registry; skip it
+if the ledger has it; parse with the format's adapter (pseudonymising identifiers);
+run the format's landing suite; load rows and ledger entry in one transaction; then
+archive it. Any rule broken quarantines the whole file with a reason naming the file,
+the line where there is one, and the rule.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import pyarrow as pa
+
+from hhp.config import Settings, pseudonym_key
+from hhp.warehouse import Warehouse, open_warehouse
+from ingest import ledger
+from ingest.adapters import ADAPTERS
+from ingest.adapters._base import FileRejected, ParseContext, new_connection
+from ingest.landing import LandedFile, open_landing, sha256_of
+from ingest.pseudonymise import mask_identifiers
+from ingest.registry import FEEDS, Study, load_registry
+
+log = logging.getLogger(__name__)
+
+EXTRACT_DATE = re.compile(r"_(\d{4}-\d{2}-\d{2})\.[A-Za-z0-9]+$")
+LINEAGE = [
+    ("_file_key", "text"),
+    ("_file_sha256", "text"),
+    ("_row_number", "bigint"),
+    ("_extract_date", "date"),
+    ("_ingested_at", "timestamp"),
+]
+EARLIEST_DATE = date(1950, 1, 1)
+FUTURE_TOLERANCE = timedelta(days=366)
+
+
+@dataclass
+class IngestResult:
+    file_key: str
+    state: str  # loaded | quarantined | skipped
+    rows: int = 0
+    reason: str | None = None
+    study_id: str | None = None
+    feed: str | None = None
+    format: str | None = None
+
+
+def raw_table(fmt: str) -> str:
+    return f"raw.{fmt}"
+
+
+def raw_columns(fmt: str) -> list[tuple[str, str]]:
+    return [("study_id", "text"), *ADAPTERS[fmt].COLUMNS, *LINEAGE]
+
+
+def _identify(landed: LandedFile, registry: dict[str, Study]) -> tuple[Study, str, str, date]:
+    parts = landed.parts
+    if len(parts) != 3:
+        raise FileRejected("landing layout", "the path must be <study_id>/<feed>/<file name>")
+    study_id, feed, name = parts
+    study = registry.get(study_id)
+    if study is None:
+        raise FileRejected("registry", f"study '{study_id}' is not registered")
+    if feed not in FEEDS:
+        raise FileRejected("registry", f"feed '{feed}' is not a known feed ({', '.join(FEEDS)})")
+    fmt = study.feed_format(feed)
+    if fmt is None:
+        raise FileRejected("registry", f"study '{study_id}' registers no '{feed}' feed")
+    if fmt not in ADAPTERS:
+        raise FileRejected("registry", f"no adapter for format '{fmt}'")
+    match = EXTRACT_DATE.search(name)
+    if not match:
+        raise FileRejected("file name", "the file name must end with _YYYY-MM-DD before its extension")
+    try:
+        extract_date = date.fromisoformat(match.group(1))
+    except ValueError:
+        raise FileRejected("file name", f"'{match.group(1)}' in the file name is not a date") from None
+    return study, feed, fmt, extract_date
+
+
+def _check_date_ranges(ctx: ParseContext, fmt: str) -> None:
+    latest = ctx.extract_date + FUTURE_TOLERANCE
+    for name, kind in ADAPTERS[fmt].COLUMNS:
+        if kind not in ("date", "timestamp"):
+            continue
+        row = ctx.con.execute(
+            f"select _row_number, count(*) over () from parsed where cast({name} as date) > ? "
+            "or cast({name} as date) < ? order by _row_number limit 1".format(name=name),
+            [latest, EARLIEST_DATE],
+        ).fetchone()
+        if row:
+            raise FileRejected(
+                "plausible date",
+                f"column '{name}' holds a date before {EARLIEST_DATE} or more than a year after "
+                f"the extract date {ctx.extract_date} ({row[1]} rows)",
+                row[0],
+            )
+
+
+def parse_file(ctx: ParseContext, fmt: str) -> pa.Table:
+    """Parse, pseudonymise and check one file; raise FileRejected on any broken rule."""
+    from expectations.landing import landing_expectations
+    from expectations.runner import validate_frame
+
+    adapter = ADAPTERS[fmt]
+    select = adapter.parse(ctx)
+    ctx.con.execute(f"create table parsed as {select}")
+    _check_date_ranges(ctx, fmt)
+    names = ["_row_number", *(name for name, _ in adapter.COLUMNS)]
+    table = ctx.con.execute(f"select {', '.join(names)} from parsed order by _row_number").to_arrow_table()
+    findings = validate_frame(table.to_pandas(), f"{fmt}.landing", landing_expectations(fmt, ctx.study))
+    if findings:
+        first = findings[0]
+        more = f" (and {len(findings) - 1} more finding(s))" if len(findings) > 1 else ""
+        detail = first.describe().rsplit(" [rule: ", 1)[0]
+        raise FileRejected(f"{fmt}.landing", detail + more, first.first_line)
+    return table
+
+
+def ingest_file(
+    landing, landed: LandedFile, wh: Warehouse, registry: dict[str, Study], key: bytes
+) -> IngestResult:
+    with landing.local_copy(landed.key) as path:
+        sha = sha256_of(path)
+        state = ledger.lookup(wh, landed.key, sha)
+        if state is not None:  # already done; only its move out of landing was lost
+            if state == ledger.LOADED:
+                landing.archive(landed.key, sha)
+            else:
+                landing.quarantine(landed.key, sha, "already quarantined; see the ledger")
+            return IngestResult(landed.key, "skipped")
+        study = feed = fmt = None
+        try:
+            study, feed, fmt, extract_date = _identify(landed, registry)
+            earlier = ledger.loaded_under(wh, study.study_id, feed, sha)
+            if earlier:
+                entry = ledger.LedgerEntry(landed.key, sha, study.study_id, feed, fmt, landed.size,
+                                           ledger.LOADED, 0, None, earlier)  # fmt: skip
+                ledger.record(wh, entry)
+                landing.archive(landed.key, sha)
+                return IngestResult(landed.key, ledger.LOADED, 0, f"same content as {earlier}",
+                                    study.study_id, feed, fmt)  # fmt: skip
+            con = new_connection(key)
+            try:
+                ctx = ParseContext(con, path, landed.key, study, feed, extract_date, key)
+                table = parse_file(ctx, fmt)
+            finally:
+                con.close()
+        except FileRejected as rejected:
+            reason = rejected.reason(landed.key)
+            _quarantine(landing, wh, landed, sha, study, feed, fmt, reason)
+            return IngestResult(landed.key, ledger.QUARANTINED, 0, reason,
+                                study and study.study_id, feed, fmt)  # fmt: skip
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    n = table.num_rows
+    table = (
+        table.add_column(0, "study_id", pa.array([study.study_id] * n, pa.string()))
+        .append_column("_file_key", pa.array([landed.key] * n, pa.string()))
+        .append_column("_file_sha256", pa.array([sha] * n, pa.string()))
+        .append_column("_extract_date", pa.array([extract_date] * n, pa.date32()))
+        .append_column("_ingested_at", pa.array([now] * n, pa.timestamp("us")))
+    )
+    with wh.transaction():
+        wh.ensure_table(raw_table(fmt), raw_columns(fmt))
+        wh.insert_arrow(raw_table(fmt), table)
+        ledger.record(wh, ledger.LedgerEntry(landed.key, sha, study.study_id, feed, fmt, landed.size,
+                                             ledger.LOADED, n))  # fmt: skip
+    landing.archive(landed.key, sha)
+    log.info("loaded %s: %d rows into %s", landed.key, n, raw_table(fmt))
+    return IngestResult(landed.key, ledger.LOADED, n, None, study.study_id, feed, fmt)
+
+
+def _quarantine(landing, wh, landed, sha, study, feed, fmt, reason) -> None:
+    entry = ledger.LedgerEntry(landed.key, sha, study and study.study_id, feed, fmt, landed.size,
+                               ledger.QUARANTINED, 0, mask_identifiers(reason))  # fmt: skip
+    with wh.transaction():
+        ledger.record(wh, entry)
+    landing.quarantine(landed.key, sha, reason)
+    log.warning("quarantined %s", reason)
+
+
+def ingest_pending(
+    settings: Settings, on_file: Callable[[IngestResult], None] | None = None
+) -> list[IngestResult]:
+    """Ingest every file waiting in the landing area; returns what happened to each."""
+    registry = load_registry()
+    landing = open_landing(settings)
+    key = pseudonym_key(settings)
+    results = []
+    with open_warehouse(settings) as wh:
+        ledger.ensure(wh)
+        for landed in landing.list():
+            result = ingest_file(landing, landed, wh, registry, key)
+            results.append(result)
+            if on_file:
+                on_file(result)
+    return results
