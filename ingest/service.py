@@ -24,7 +24,7 @@ from ingest.adapters import ADAPTERS
 from ingest.adapters._base import FileRejected, ParseContext, new_connection
 from ingest.landing import LandedFile, open_landing, sha256_of
 from ingest.pseudonymise import mask_identifiers
-from ingest.registry import FEEDS, Study, load_registry
+from ingest.registry import FEEDS, Study, load_registry, sync_registry
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +196,7 @@ def ingest_pending(
     results = []
     with open_warehouse(settings) as wh:
         ledger.ensure(wh)
+        sync_registry(wh, registry)
         for landed in landing.list():
             result = ingest_file(landing, landed, wh, registry, key)
             results.append(result)

@@ -1,0 +1,19 @@
+{# Differences between engines live here, dispatched per adapter. #}
+
+{# Whole days from start_date to end_date, as an integer. #}
+{% macro days_between(start_date, end_date) -%}
+    {{ return(adapter.dispatch('days_between', 'hhp')(start_date, end_date)) }}
+{%- endmacro %}
+
+{% macro default__days_between(start_date, end_date) -%}
+    cast(({{ end_date }}) - ({{ start_date }}) as integer)
+{%- endmacro %}
+
+{# A date plus a number of days. #}
+{% macro add_days(a_date, days) -%}
+    {{ return(adapter.dispatch('add_days', 'hhp')(a_date, days)) }}
+{%- endmacro %}
+
+{% macro default__add_days(a_date, days) -%}
+    cast(({{ a_date }}) + cast({{ days }} as integer) as date)
+{%- endmacro %}

@@ -1,0 +1,21 @@
+{# Survey item value (choice text or numeric code, as sent) to its code 1-5. #}
+{% macro survey_item_code(column) -%}
+    case trim({{ column }})
+        {%- for code in range(1, 6) %}
+        when '{{ code }}' then {{ code }}
+        {%- endfor %}
+        {%- for text, code in var('choice_codes').items() %}
+        when '{{ text | replace("'", "''") }}' then {{ code }}
+        {%- endfor %}
+    end
+{%- endmacro %}
+
+{# Count of answered items among columns. #}
+{% macro count_answered(columns) -%}
+    ({% for c in columns %}case when {{ c }} is not null then 1 else 0 end{% if not loop.last %} + {% endif %}{% endfor %})
+{%- endmacro %}
+
+{# Sum of the answered items (unanswered count as 0; divide by count_answered for a mean). #}
+{% macro sum_answered(columns) -%}
+    ({% for c in columns %}coalesce({{ c }}, 0){% if not loop.last %} + {% endif %}{% endfor %})
+{%- endmacro %}

@@ -1,0 +1,71 @@
+with absences as (
+    select * from {{ ref('stg_hris__absences') }}
+),
+
+participants as (
+    select * from {{ ref('stg_allocation__participants') }}
+),
+
+periods as (
+    select * from {{ ref('int_hr_employment_periods') }}
+),
+
+sickness as (
+    select
+        participants.study_id,
+        participants.participant_id,
+        absences.start_date,
+        absences.end_date,
+        absences.is_mental_health,
+        absences.extract_date,
+        absences.source_file_key,
+        absences.source_row_number,
+        -- an open spell ends at the extract date of the newest extract that holds it
+        coalesce(absences.end_date, absences.extract_date) as effective_end_date
+    from absences
+    inner join participants
+        on
+            absences.study_id = participants.study_id
+            and absences.employee_pseudonym = participants.employee_pseudonym
+    where absences.is_sickness
+),
+
+clipped as (
+    select
+        sickness.*,
+        periods.period_start,
+        periods.period_end,
+        greatest(sickness.start_date, periods.employed_from) as clipped_from,
+        least(sickness.effective_end_date, periods.employed_to) as clipped_to,
+        sickness.start_date between periods.period_start and periods.period_end as starts_in_period
+    from sickness
+    inner join periods
+        on
+            sickness.study_id = periods.study_id
+            and sickness.participant_id = periods.participant_id
+),
+
+final as (
+    select
+        -- ids
+        study_id,
+        participant_id,
+        start_date,
+        -- spell
+        end_date,
+        effective_end_date,
+        end_date is null as is_ongoing,
+        is_mental_health,
+        starts_in_period,
+        -- days in the outcome period, calendar days, both ends inclusive
+        case
+            when clipped_to >= clipped_from then {{ days_between('clipped_from', 'clipped_to') }} + 1
+            else 0
+        end as days_in_period,
+        -- lineage
+        source_file_key,
+        source_row_number
+    from clipped
+)
+
+select * from final

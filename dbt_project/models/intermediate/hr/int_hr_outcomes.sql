@@ -1,0 +1,59 @@
+with periods as (
+    select * from {{ ref('int_hr_employment_periods') }}
+),
+
+spells as (
+    select * from {{ ref('int_absence_spells_clipped') }}
+),
+
+spell_totals as (
+    select
+        study_id,
+        participant_id,
+        sum(days_in_period) as sick_days,
+        sum(case when is_mental_health then days_in_period else 0 end) as mental_health_days,
+        sum(case when starts_in_period then 1 else 0 end) as spells_started,
+        max(source_file_key) as absence_file_key
+    from spells
+    group by study_id, participant_id
+),
+
+measured as (
+    select
+        periods.*,
+        coalesce(spell_totals.sick_days, 0) as sick_days,
+        coalesce(spell_totals.mental_health_days, 0) as mental_health_days,
+        coalesce(spell_totals.spells_started, 0) as spells_started,
+        spell_totals.absence_file_key
+    from periods
+    left join spell_totals
+        on
+            periods.study_id = spell_totals.study_id
+            and periods.participant_id = spell_totals.participant_id
+),
+
+final as (
+    select
+        -- ids
+        study_id,
+        participant_id,
+        has_hr_record,
+        -- measures (INSTRUMENTS.md)
+        cast(sick_days * fte as double precision) as abs_days,
+        case
+            when days_employed > 0
+                then cast(sick_days * fte as double precision) / (days_employed * fte) * 100
+        end as abs_rate,
+        cast(spells_started as double precision) as abs_spells,
+        cast(mental_health_days * fte as double precision) as abs_mh_days,
+        cast(spells_started * spells_started * sick_days as double precision) as bradford,
+        cast(case when left_in_period then 1 else 0 end as double precision) as left_any,
+        cast(case when left_in_period and is_voluntary_leaver then 1 else 0 end as double precision)
+            as left_vol,
+        -- lineage
+        absence_file_key,
+        leavers_file_key
+    from measured
+)
+
+select * from final

@@ -1,0 +1,34 @@
+with source as (
+    select * from {{ source('allocation', 'allocation_csv') }}
+),
+
+ranked as (
+    select
+        source.*,
+        row_number() over (
+            partition by study_id, participant_id
+            order by _extract_date desc, _ingested_at desc, _row_number desc
+        ) as recency_rank
+    from source
+),
+
+final as (
+    select
+        -- ids
+        study_id,
+        participant_id,
+        employee_pseudonym,
+        email_pseudonym,
+        -- allocation
+        arm,
+        randomised_on,
+        stratum,
+        cluster_id,
+        -- lineage
+        _file_key as source_file_key,
+        _row_number as source_row_number
+    from ranked
+    where recency_rank = 1
+)
+
+select * from final

@@ -1,0 +1,23 @@
+with source as (
+    select * from {{ source('registry', 'registry_studies') }}
+),
+
+final as (
+    select
+        -- ids
+        study_id,
+        -- design
+        title,
+        design,
+        control_arm,
+        intervention_arm,
+        allocation_ratio,
+        strata,
+        cluster_unit,
+        cast(hr_period_days as integer) as hr_period_days,
+        cast(contacts as integer) as scheduled_contacts,
+        primary_outcomes
+    from source
+)
+
+select * from final

@@ -1,0 +1,36 @@
+"""Run dbt in process against the configured warehouse (the same project Cosmos runs)."""
+
+from __future__ import annotations
+
+import os
+
+from hhp import DBT_PROJECT_DIR
+from hhp.config import Settings
+
+
+class DbtFailed(RuntimeError):
+    """dbt reported an error or a failing test."""
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    return {**settings.dbt_env(), "HHP_DBT_TARGET": settings.dbt_target}
+
+
+def run_dbt(settings: Settings, *args: str) -> None:
+    from dbt.cli.main import dbtRunner
+
+    os.environ.update(dbt_env(settings))
+    result = dbtRunner().invoke(
+        [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target", settings.dbt_target, "--quiet"]
+    )  # fmt: skip
+    if not result.success:
+        detail = result.exception or "; ".join(
+            f"{r.node.name}: {r.message}" for r in (result.result or []) if r.status in ("error", "fail")
+        )
+        raise DbtFailed(f"dbt {' '.join(args)} failed: {detail}")
+
+
+def build(settings: Settings) -> None:
+    """Seeds, models and their tests, in dependency order."""
+    run_dbt(settings, "build")
