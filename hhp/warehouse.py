@@ -71,7 +71,7 @@ class Warehouse:
 
     def query_arrow(self, sql: str) -> pa.Table:
         if self.engine == "duckdb":
-            return self._con.execute(sql).to_arrow_table()
+            return self._con.sql(sql).to_arrow_table()
         with self._con.cursor() as cur:
             cur.execute(sql)
             names = [d[0] for d in cur.description]

@@ -113,7 +113,7 @@ def parse_file(ctx: ParseContext, fmt: str) -> pa.Table:
     ctx.con.execute(f"create table parsed as {select}")
     _check_date_ranges(ctx, fmt)
     names = ["_row_number", *(name for name, _ in adapter.COLUMNS)]
-    table = ctx.con.execute(f"select {', '.join(names)} from parsed order by _row_number").to_arrow_table()
+    table = ctx.con.sql(f"select {', '.join(names)} from parsed order by _row_number").to_arrow_table()
     findings = validate_frame(table.to_pandas(), f"{fmt}.landing", landing_expectations(fmt, ctx.study))
     if findings:
         first = findings[0]

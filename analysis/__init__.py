@@ -1,0 +1,1 @@
+"""Effect estimation and the programme report."""

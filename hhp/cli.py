@@ -1,0 +1,224 @@
+"""`hhp`: the platform's command line."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from hhp.config import ConfigError, load_settings, uses_demo_key
+
+# no telemetry from any library, whatever the caller's environment
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
+
+app = typer.Typer(help="Wellbeing programme data platform.", no_args_is_help=True, add_completion=False)
+console = Console()
+
+
+def _spinner(text: str):
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True)
+    progress.add_task(text, total=None)
+    return progress
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}", soft_wrap=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def generate(
+    out: Path = typer.Option(..., "--out", help="Folder to write <study_id>/<feed>/<file> into."),
+    studies: list[str] = typer.Option(None, "--studies", help="Study ids (default: all registered)."),
+    seed: int = typer.Option(42, "--seed"),
+    scale: float = typer.Option(1.0, "--scale", help="Multiply each study's population."),
+) -> None:
+    """Simulate studies and write their partner files, with truth.json beside them."""
+    from hhp.generator import generate as run_generate
+
+    with _spinner("generating partner files"):
+        try:
+            result = run_generate(out, studies or None, seed, scale)
+        except ValueError as error:
+            _fail(str(error))
+    console.print(f"wrote {len(result['files'])} files and truth.json to {out}")
+
+
+@app.command()
+def land(paths: list[Path] = typer.Argument(..., help="Files, or folders laid out as <study_id>/<feed>/<file>.")) -> None:
+    """Put files into the landing area (local folder or S3)."""
+    from ingest.landing import files_under, open_landing
+
+    settings = load_settings()
+    landing = open_landing(settings)
+    try:
+        files = [(f, k) for f, k in files_under(paths) if f.name != "truth.json"]
+    except FileNotFoundError as error:
+        _fail(str(error))
+    for file, key in files:
+        landing.put(file, key)
+    console.print(f"landed {len(files)} files in {settings.landing}")
+
+
+def _ingest(settings) -> list:
+    from hhp import pipeline
+    from ingest.landing import open_landing
+
+    pending = len(open_landing(settings).list())
+    columns = (SpinnerColumn(), TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.description}"))  # fmt: skip
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("", total=pending)
+
+        def advance(result) -> None:
+            progress.update(task, advance=1, description=result.file_key)
+
+        results = pipeline.ingest(settings, advance)
+    loaded = sum(r.state == "loaded" for r in results)
+    rows = sum(r.rows for r in results)
+    quarantined = [r for r in results if r.state == "quarantined"]
+    console.print(f"ingest: {loaded} files loaded ({rows} rows), {len(quarantined)} quarantined, "
+                  f"{sum(r.state == 'skipped' for r in results)} already done")  # fmt: skip
+    for r in quarantined:
+        console.print(f"  [yellow]quarantined[/yellow] {r.reason}", soft_wrap=True, markup=False)
+    return results
+
+
+@app.command()
+def ingest() -> None:
+    """Load every file waiting in the landing area."""
+    try:
+        _ingest(load_settings())
+    except ConfigError as error:
+        _fail(str(error))
+
+
+@app.command()
+def build() -> None:
+    """Build the dbt project (seeds, models, tests) on the warehouse."""
+    from hhp import pipeline
+    from hhp.dbt import DbtFailed
+
+    with _spinner("dbt build"):
+        try:
+            pipeline.build(load_settings())
+        except DbtFailed as error:
+            _fail(str(error))
+    console.print("build: dbt models and tests passed")
+
+
+@app.command()
+def gate() -> None:
+    """Run the quality checks; exit 1 if a fatal check fails."""
+    from expectations.gate import GateFailed, enforce, run_gate
+
+    with _spinner("quality checks"):
+        results = run_gate(load_settings())
+    table = Table("check", "study", "status", "violating", "rows")
+    for r in results:
+        colour = {"passed": "green", "failed": "red", "error": "red"}.get(r.status, "yellow")
+        table.add_row(r.check_name, r.study_id, f"[{colour}]{r.status}[/{colour}]",
+                      str(r.violating_rows), str(r.denominator))  # fmt: skip
+    console.print(table)
+    try:
+        enforce(results)
+    except GateFailed as error:
+        _fail(str(error))
+
+
+@app.command()
+def report() -> None:
+    """Write the programme report (HTML)."""
+    from hhp import pipeline
+
+    with _spinner("building the report"):
+        path = pipeline.report(load_settings())
+    console.print(f"report: {path}")
+
+
+def _run_chain(settings) -> Path:
+    from expectations.gate import GateFailed
+    from hhp import pipeline
+    from hhp.dbt import DbtFailed
+
+    try:
+        _ingest(settings)
+        with _spinner("dbt build"):
+            pipeline.build(settings)
+        console.print("build: dbt models and tests passed")
+        with _spinner("quality gate"):
+            results = pipeline.gate(settings)
+        console.print(f"gate: {sum(r.status == 'passed' for r in results)} checks passed")
+        with _spinner("building the report"):
+            return pipeline.report(settings)
+    except (ConfigError, DbtFailed, GateFailed) as error:
+        _fail(str(error))
+        raise  # unreachable: _fail exits
+
+
+@app.command()
+def run() -> None:
+    """The whole chain on what has landed: ingest, build, gate, report."""
+    settings = load_settings()
+    path = _run_chain(settings)
+    console.print(f"report: {path}")
+
+
+@app.command()
+def demo(
+    studies: list[str] = typer.Option(["mod_ding"], "--studies"),
+    seed: int = typer.Option(42, "--seed"),
+) -> None:
+    """Generate, land and run one study's files end to end on the embedded default."""
+    from hhp.generator import generate as run_generate
+    from ingest.landing import files_under, open_landing
+
+    started = time.monotonic()
+    settings = load_settings()
+    if settings.is_postgres or settings.landing.startswith("s3://"):
+        console.print("note: demo runs on the configured warehouse and landing area")
+    if uses_demo_key(settings):
+        console.print(f"note: using a local demo pseudonym key ({settings.key_file}); "
+                      "set HHP_PSEUDONYM_KEY for real data")  # fmt: skip
+    generated = settings.home / "generated"
+    shutil.rmtree(generated, ignore_errors=True)
+    with _spinner("generating partner files"):
+        result = run_generate(generated, studies, seed)
+    console.print(f"generated {len(result['files'])} partner files in {generated}")
+    landing = open_landing(settings)
+    files = [(f, k) for f, k in files_under([generated]) if f.name != "truth.json"]
+    for file, key in files:
+        landing.put(file, key)
+    console.print(f"landed {len(files)} files")
+    path = _run_chain(settings)
+    console.print(f"[bold]warehouse:[/bold] {settings.warehouse}")
+    console.print(f"[bold]report:[/bold]    {path}")
+    console.print(f"[bold]truth:[/bold]     {generated / 'truth.json'}")
+    console.print(f"done in {time.monotonic() - started:.0f} s")
+
+
+@app.command()
+def status() -> None:
+    """Per study and feed: files loaded, quarantined, waiting."""
+    from hhp.status import ledger_status
+
+    counts = ledger_status(load_settings())
+    table = Table("study", "feed", "loaded", "quarantined", "waiting", "rows loaded")
+    for (study_id, feed), c in counts.items():
+        table.add_row(study_id, feed, str(c["loaded"]), str(c["quarantined"]), str(c["waiting"]),
+                      str(c["rows"]))  # fmt: skip
+    console.print(table)
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())

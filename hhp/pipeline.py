@@ -1,0 +1,35 @@
+"""The chain's stages, called alike by `hhp` and by the Airflow DAGs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from hhp.config import Settings
+
+
+def ingest(settings: Settings, on_file: Callable | None = None):
+    from ingest.service import ingest_pending
+
+    return ingest_pending(settings, on_file)
+
+
+def build(settings: Settings) -> None:
+    from hhp.dbt import build as dbt_build
+
+    dbt_build(settings)
+
+
+def gate(settings: Settings):
+    """Run the checks and raise GateFailed if a fatal one fails."""
+    from expectations.gate import enforce, run_gate
+
+    results = run_gate(settings)
+    enforce(results)
+    return results
+
+
+def report(settings: Settings) -> Path:
+    from analysis.report import build_report
+
+    return build_report(settings)
