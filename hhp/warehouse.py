@@ -109,6 +109,11 @@ class Warehouse:
         self.execute(f"create schema if not exists {schema}")
         self.execute(f"create table if not exists {qualified} ({body})")
 
+    def refresh_statistics(self, qualified: str) -> None:
+        """PostgreSQL plans by statistics; a freshly loaded table has none until analysed."""
+        if self.engine == "postgres":
+            self.execute(f"analyze {qualified}")
+
     def insert_arrow(self, qualified: str, table: pa.Table) -> None:
         names = ", ".join(f'"{n}"' for n in table.column_names)
         if self.engine == "duckdb":

@@ -202,4 +202,6 @@ def ingest_pending(
             results.append(result)
             if on_file:
                 on_file(result)
+        for fmt in sorted({r.format for r in results if r.state == ledger.LOADED and r.rows}):
+            wh.refresh_statistics(raw_table(fmt))
     return results

@@ -17,3 +17,15 @@
 {% macro default__add_days(a_date, days) -%}
     cast(({{ a_date }}) + cast({{ days }} as integer) as date)
 {%- endmacro %}
+
+{# Fresh planner statistics for a just-built table (PostgreSQL plans by them). #}
+{% macro refresh_statistics() -%}
+    {{ return(adapter.dispatch('refresh_statistics', 'hhp')()) }}
+{%- endmacro %}
+
+{% macro default__refresh_statistics() -%}
+    {%- if model.config.materialized in ('table', 'incremental') -%}analyze {{ this }}{%- endif -%}
+{%- endmacro %}
+
+{% macro duckdb__refresh_statistics() -%}
+{%- endmacro %}

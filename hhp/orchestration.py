@@ -1,0 +1,44 @@
+"""Shared wiring for the DAGs: owner, retries, assets. No I/O and nothing that raises at import."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+from airflow.sdk import Asset
+
+OWNER = "data-platform"
+START_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)  # noqa: UP017
+
+
+def notify_failure(context) -> None:
+    """Failure callback: one log line naming the DAG, task and try (the alerting hook point)."""
+    ti = context.get("task_instance")
+    logging.getLogger("hhp.alerts").error(
+        "task failed: %s.%s (try %s)",
+        getattr(ti, "dag_id", "?"), getattr(ti, "task_id", "?"), getattr(ti, "try_number", "?"),
+    )  # fmt: skip
+
+
+DEFAULT_ARGS = {
+    "owner": OWNER,
+    "retries": 2,
+    "retry_delay": timedelta(seconds=30),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=10),
+    "on_failure_callback": notify_failure,
+}
+
+# The formats whose raw tables the ingest DAG writes.
+RAW_FORMATS = (
+    "allocation_csv",
+    "hr_roster_csv",
+    "hr_leavers_csv",
+    "hris_absence_json",
+    "exchange_message_trace_csv",
+    "qualtrics_csv",
+)
+RAW_ASSETS = [Asset(f"raw.{fmt}") for fmt in RAW_FORMATS]
+MARTS_BUILT = Asset("marts.built")
+MARTS_ANALYSIS_READY = Asset("marts.analysis_ready")
+PROGRAMME_REPORT = Asset("reports.programme_report")

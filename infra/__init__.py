@@ -1,0 +1,1 @@
+"""Provisioning: local services for development and tests; cloud resources come later."""

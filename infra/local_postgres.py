@@ -1,0 +1,96 @@
+"""A throwaway PostgreSQL 15 server in a temporary folder, bound to 127.0.0.1.
+
+initdb refuses to run as root, so as root the server runs as the `postgres` system user.
+Used by the tests; also handy for trying the platform on PostgreSQL locally.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _bindir() -> Path:
+    for candidate in (os.environ.get("PG_BINDIR"), "/usr/lib/postgresql/15/bin"):
+        if candidate and (Path(candidate) / "initdb").exists():
+            return Path(candidate)
+    found = shutil.which("pg_config")
+    if found:
+        out = subprocess.run([found, "--bindir"], capture_output=True, text=True, check=True).stdout
+        return Path(out.strip())
+    raise RuntimeError("PostgreSQL server binaries not found (set PG_BINDIR)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LocalPostgres:
+    root: Path
+    port: int
+    user: str = "hhp"
+    database: str = "hhp"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{self.database}"
+
+    def _as_owner(self, args: list[str]) -> list[str]:
+        return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+    @classmethod
+    def start(cls) -> LocalPostgres:
+        root = Path(tempfile.mkdtemp(prefix="hhp-pg-"))
+        server = cls(root, _free_port())
+        data, sockets = root / "data", root / "sockets"
+        sockets.mkdir()
+        if os.geteuid() == 0:
+            shutil.chown(root, "postgres")
+            shutil.chown(sockets, "postgres")
+        bindir = _bindir()
+        subprocess.run(
+            server._as_owner([str(bindir / "initdb"), "-D", str(data), "-U", server.user,
+                              "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"]),
+            check=True, capture_output=True,
+        )  # fmt: skip
+        options = (f"-c listen_addresses=127.0.0.1 -p {server.port} -k {sockets} "
+                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")  # fmt: skip
+        subprocess.run(
+            server._as_owner([str(bindir / "pg_ctl"), "-D", str(data), "-o", options,
+                              "-l", str(root / "server.log"), "-w", "-t", "60", "start"]),
+            check=True, capture_output=True,
+        )  # fmt: skip
+        server._create_database()
+        return server
+
+    def _create_database(self) -> None:
+        import psycopg2
+
+        for _ in range(50):
+            try:
+                con = psycopg2.connect(host="127.0.0.1", port=self.port, user=self.user, dbname="postgres")
+                break
+            except psycopg2.OperationalError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("PostgreSQL did not accept connections")
+        con.autocommit = True
+        with con.cursor() as cur:
+            cur.execute(f"create database {self.database}")
+        con.close()
+
+    def stop(self) -> None:
+        subprocess.run(
+            self._as_owner([str(_bindir() / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "stop"]),
+            capture_output=True,
+        )  # fmt: skip
+        shutil.rmtree(self.root, ignore_errors=True)
