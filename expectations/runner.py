@@ -75,7 +75,7 @@ def validate_frame(
         details = item.result or {}
         lines = details.get("partial_unexpected_index_list") or []
         values = details.get("partial_unexpected_list") or []
-        first_line = _line(lines[0]) if lines else None
+        first_line = _line(lines[0], line_column) if lines else None
         example = None
         if values and column not in private_columns and "pseudonym" not in (column or ""):
             example = str(values[0])[:40]
@@ -91,9 +91,9 @@ def validate_frame(
     return findings
 
 
-def _line(index_entry) -> int | None:
-    if isinstance(index_entry, dict):
-        index_entry = next(iter(index_entry.values()), None)
+def _line(index_entry, line_column: str | None) -> int | None:
+    if isinstance(index_entry, dict):  # pandas results carry {column: value, index name: index}
+        index_entry = index_entry.get(line_column)
     try:
         return int(index_entry)
     except (TypeError, ValueError):

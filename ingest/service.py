@@ -21,7 +21,7 @@ from hhp.config import Settings, pseudonym_key
 from hhp.warehouse import Warehouse, open_warehouse
 from ingest import ledger
 from ingest.adapters import ADAPTERS
-from ingest.adapters._base import FileRejected, ParseContext, new_connection
+from ingest.adapters._base import FileRejected, ParseContext, check_text_file, new_connection
 from ingest.landing import LandedFile, open_landing, sha256_of
 from ingest.pseudonymise import mask_identifiers
 from ingest.registry import FEEDS, Study, load_registry, sync_registry
@@ -109,6 +109,7 @@ def parse_file(ctx: ParseContext, fmt: str) -> pa.Table:
     from expectations.runner import validate_frame
 
     adapter = ADAPTERS[fmt]
+    check_text_file(ctx.path)
     select = adapter.parse(ctx)
     ctx.con.execute(f"create table parsed as {select}")
     _check_date_ranges(ctx, fmt)

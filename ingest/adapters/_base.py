@@ -85,9 +85,11 @@ def check_utf8(path: Path) -> None:
             raise FileRejected("encoding", "not valid UTF-8 text (truncated character)", line) from None
 
 
-def check_not_empty(path: Path) -> None:
+def check_text_file(path: Path) -> None:
+    """Every partner format is UTF-8 text: reject an empty or undecodable file first."""
     if path.stat().st_size == 0:
         raise FileRejected("not empty", "the file is empty")
+    check_utf8(path)
 
 
 def csv_header(path: Path, rows: int = 1) -> list[list[str]]:
@@ -125,8 +127,6 @@ def _duckdb_error(error: duckdb.Error) -> FileRejected:
 
 def read_csv_as_text(ctx: ParseContext, columns: list[str], header_lines: int = 1) -> None:
     """Load the CSV into table `source` (all text) with _row_number = line in the file."""
-    check_not_empty(ctx.path)
-    check_utf8(ctx.path)
     spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in columns) + "}"
     try:
         ctx.con.execute(
@@ -146,8 +146,6 @@ def read_csv_as_text(ctx: ParseContext, columns: list[str], header_lines: int = 
 
 def read_json_lines(ctx: ParseContext, columns: dict[str, str]) -> None:
     """Load JSON Lines into table `source` with _row_number = line in the file."""
-    check_not_empty(ctx.path)
-    check_utf8(ctx.path)
     spec = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
     try:
         ctx.con.execute(

@@ -1,0 +1,105 @@
+"""Shared fixtures: one generated study, one full chain on DuckDB, one on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
+os.environ["HHP_PSEUDONYM_KEY"] = "test-only-key"
+
+STUDY = "mod_ding"
+SEED = 42
+
+
+def settings_for(home: Path, warehouse: str | None = None):
+    from hhp.config import load_settings
+
+    env = {"HHP_HOME": str(home)}
+    if warehouse:
+        env["HHP_WAREHOUSE"] = warehouse
+    return load_settings(env)
+
+
+def land_tree(settings, tree: Path) -> int:
+    from ingest.landing import files_under, open_landing
+
+    landing = open_landing(settings)
+    files = [(f, k) for f, k in files_under([tree]) if f.name != "truth.json"]
+    for file, key in files:
+        landing.put(file, key)
+    return len(files)
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory) -> Path:
+    from hhp.generator import generate
+
+    out = tmp_path_factory.mktemp("generated")
+    generate(out, [STUDY], seed=SEED)
+    return out
+
+
+@pytest.fixture(scope="session")
+def truth(generated) -> dict:
+    return json.loads((generated / "truth.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def identifiers(generated) -> dict[str, set[str]]:
+    """Every email and employee number the generator wrote into the allocation list."""
+    (allocation,) = (generated / STUDY / "allocation").glob("*.csv")
+    with open(allocation, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return {
+        "email": {r["email"] for r in rows},
+        "employee_number": {r["employee_number"] for r in rows},
+    }
+
+
+def run_chain(settings, generated: Path, with_report: bool = True) -> None:
+    from hhp import pipeline
+
+    land_tree(settings, generated)
+    pipeline.ingest(settings)
+    pipeline.build(settings)
+    pipeline.gate(settings)
+    if with_report:
+        pipeline.report(settings)
+
+
+@pytest.fixture(scope="session")
+def duckdb_chain(tmp_path_factory, generated):
+    """The whole chain (ingest, dbt build, gate, report) on the embedded default."""
+    settings = settings_for(tmp_path_factory.mktemp("duckdb_home"))
+    run_chain(settings, generated)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    from infra.local_postgres import LocalPostgres
+
+    server = LocalPostgres.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_chain(tmp_path_factory, generated, postgres_server):
+    settings = settings_for(tmp_path_factory.mktemp("postgres_home"), postgres_server.url)
+    run_chain(settings, generated, with_report=False)
+    return settings
+
+
+@pytest.fixture
+def fresh_home(tmp_path):
+    """An empty platform home on DuckDB, for tests that land their own files."""
+    return settings_for(tmp_path / "home")

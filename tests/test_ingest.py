@@ -1,0 +1,187 @@
+"""Ingest: bad input is quarantined whole with a specific reason; re-sent files load once."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hhp.warehouse import open_warehouse
+from ingest.landing import REASON_SUFFIX, open_landing
+from ingest.service import ingest_pending
+
+from .conftest import STUDY
+
+
+def _land(settings, source: Path | bytes, key: str) -> None:
+    target = Path(settings.landing) / key
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(source, bytes):
+        target.write_bytes(source)
+    else:
+        shutil.copyfile(source, target)
+
+
+def _rows_from(settings, table: str, file_key: str) -> int:
+    with open_warehouse(settings) as wh:
+        if not wh.table_exists("raw", table):
+            return 0
+        return wh.query(f"select count(*) from raw.{table} where _file_key = %s", [file_key])[0][0]
+
+
+def _csv_bytes(rows: list[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue().encode()
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def _first(generated: Path, feed: str, pattern: str = "*") -> Path:
+    return sorted((generated / STUDY / feed).glob(pattern))[0]
+
+
+def _without_column(rows: list[list[str]], name: str) -> list[list[str]]:
+    index = rows[0].index(name)
+    return [r[:index] + r[index + 1 :] for r in rows]
+
+
+def _set_cell(rows: list[list[str]], column: str, row: int, value: str) -> list[list[str]]:
+    rows = [list(r) for r in rows]
+    rows[row][rows[0].index(column)] = value
+    return rows
+
+
+def _bad_inputs(generated: Path) -> dict[str, tuple[str, bytes, str, tuple[str, ...]]]:
+    """name -> (landing key, content, raw table, phrases the reason must contain)."""
+    survey = _read_csv(_first(generated, "survey", "*endline*"))
+    allocation = _read_csv(_first(generated, "allocation"))
+    roster = _read_csv(_first(generated, "roster"))
+    leavers = _read_csv(_first(generated, "leavers"))
+    absence = _first(generated, "absence").read_bytes()
+    s, a, r = f"{STUDY}/survey", f"{STUDY}/allocation", f"{STUDY}/roster"
+    return {
+        "qualtrics missing ExternalReference": (
+            f"{s}/wellbeing_endline_2026-06-20.csv", _csv_bytes(_without_column(survey, "ExternalReference")),
+            "qualtrics_csv", ("missing column(s) 'ExternalReference'", "rule: columns"),
+        ),
+        "empty file": (f"{a}/allocation_2026-03-03.csv", b"", "allocation_csv", ("the file is empty",)),
+        "header only": (
+            f"{a}/allocation_2026-03-04.csv", _csv_bytes(allocation[:1]), "allocation_csv", ("header only",),
+        ),
+        "not UTF-8": (
+            f"{r}/hr_roster_2026-03-01.csv",
+            _csv_bytes(roster[:5]) + "Zoë,x\n".encode("latin-1") + _csv_bytes(roster[5:9]),
+            "hr_roster_csv", ("not valid UTF-8", "line 6"),
+        ),
+        "unparseable date": (
+            f"{STUDY}/leavers/hr_leavers_2026-07-01.csv",
+            _csv_bytes(_set_cell(leavers, "termination_date", 3, "2026-05-31")),
+            "hr_leavers_csv", ("termination_date", "DD/MM/YYYY", "line 4", "rule: parseable date"),
+        ),
+        "Likert answer outside the scale": (
+            f"{s}/wellbeing_endline_2026-06-21.csv", _csv_bytes(_set_cell(survey, "Q1_3", 5, "7")),
+            "qualtrics_csv", ("swemwbs_3", "qualtrics_csv.landing", "line 6"),
+        ),
+        "FTE of 3": (
+            f"{r}/hr_roster_2026-03-02.csv", _csv_bytes(_set_cell(roster, "fte", 2, "3")),
+            "hr_roster_csv", ("fte", "hr_roster_csv.landing", "line 3"),
+        ),
+        "date years in the future": (
+            f"{r}/hr_roster_2026-03-05.csv", _csv_bytes(_set_cell(roster, "hire_date", 4, "2031-01-01")),
+            "hr_roster_csv", ("hire_date", "line 5", "rule: plausible date"),
+        ),
+        "truncated JSON": (
+            f"{STUDY}/absence/hris_time_off_2026-07-01.jsonl", absence[: len(absence) // 2],
+            "hris_absence_json", ("unreadable as the declared format",),
+        ),
+        "absence ends before it starts": (
+            f"{STUDY}/absence/hris_time_off_2026-07-02.jsonl",
+            b'{"worker_id": "E1", "extract_date": "2026-07-02", "time_off": [{"type": "SICK", '
+            b'"reason": "other", "start": "2026-05-10", "end": "2026-05-01", "quantity": 1, "unit": "DAYS"}]}\n',
+            "hris_absence_json", ("ends before it starts", "line 1"),
+        ),
+        "unregistered study": (
+            "no_such_study/allocation/allocation_2026-03-02.csv", _csv_bytes(allocation),
+            "allocation_csv", ("study 'no_such_study' is not registered",),
+        ),
+        "feed the study does not have": (
+            f"{STUDY}/payroll/payroll_2026-03-02.csv", _csv_bytes(allocation), "allocation_csv",
+            ("feed 'payroll' is not a known feed",),
+        ),
+        "file name without extract date": (
+            f"{a}/allocation.csv", _csv_bytes(allocation), "allocation_csv", ("_YYYY-MM-DD",),
+        ),
+    }  # fmt: skip
+
+
+BAD_INPUT_NAMES = [
+    "qualtrics missing ExternalReference", "empty file", "header only", "not UTF-8",
+    "unparseable date", "Likert answer outside the scale", "FTE of 3", "date years in the future",
+    "truncated JSON", "absence ends before it starts", "unregistered study",
+    "feed the study does not have", "file name without extract date",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", BAD_INPUT_NAMES)
+def test_bad_input_is_quarantined_with_a_specific_reason(name, generated, fresh_home, identifiers):
+    key, content, table, phrases = _bad_inputs(generated)[name]
+    _land(fresh_home, content, key)
+
+    (result,) = ingest_pending(fresh_home)
+
+    assert result.state == "quarantined"
+    assert result.reason.startswith(key + ":"), result.reason
+    for phrase in phrases:
+        assert phrase in result.reason, result.reason
+    assert _rows_from(fresh_home, table, key) == 0
+    quarantined = Path(fresh_home.quarantine) / key
+    assert quarantined.read_bytes() == content
+    assert Path(str(quarantined) + REASON_SUFFIX).read_text().strip() == result.reason
+    assert open_landing(fresh_home).list() == []  # nothing left waiting, nothing lost
+    for value in identifiers["email"] | identifiers["employee_number"]:
+        assert value not in result.reason
+
+
+def test_the_same_file_twice_loads_once(generated, fresh_home):
+    source = _first(generated, "allocation")
+    key = f"{STUDY}/allocation/{source.name}"
+    _land(fresh_home, source, key)
+    (first,) = ingest_pending(fresh_home)
+    _land(fresh_home, source, key)  # re-sent under the same name
+    (second,) = ingest_pending(fresh_home)
+    renamed = f"{STUDY}/allocation/allocation_resent_2026-03-09.csv"
+    _land(fresh_home, source, renamed)  # and under another name
+    (third,) = ingest_pending(fresh_home)
+
+    assert (first.state, first.rows) == ("loaded", 1200)
+    assert second.state == "skipped"
+    assert (third.state, third.rows) == ("loaded", 0)
+    assert key in third.reason
+    assert _rows_from(fresh_home, "allocation_csv", key) == 1200
+    assert _rows_from(fresh_home, "allocation_csv", renamed) == 0
+
+
+def test_a_good_file_loads_with_lineage_and_pseudonyms(generated, fresh_home, identifiers):
+    source = _first(generated, "allocation")
+    key = f"{STUDY}/allocation/{source.name}"
+    _land(fresh_home, source, key)
+    (result,) = ingest_pending(fresh_home)
+    assert result.state == "loaded"
+    with open_warehouse(fresh_home) as wh:
+        rows = wh.query(
+            "select participant_id, employee_pseudonym, email_pseudonym, _file_key, _file_sha256, "
+            "_row_number, _extract_date from raw.allocation_csv order by _row_number limit 2"
+        )
+    participant, employee, email, file_key, sha, line, extract = rows[0]
+    assert participant == "MDI-00001" and line == 2 and rows[1][5] == 3
+    assert file_key == key and len(sha) == 64 and str(extract) == "2026-03-02"
+    assert len(employee) == 32 and len(email) == 32
+    assert employee not in identifiers["employee_number"] and email not in identifiers["email"]
+    assert (Path(fresh_home.archive) / key).exists()
