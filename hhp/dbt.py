@@ -24,6 +24,7 @@ def run_dbt(settings: Settings, *args: str) -> None:
         [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
          "--target", settings.dbt_target, "--quiet"]
     )  # fmt: skip
+    _release_duckdb()
     if not result.success:
         detail = result.exception or "; ".join(
             f"{r.node.name}: {r.message}" for r in (result.result or []) if r.status in ("error", "fail")
@@ -34,3 +35,16 @@ def run_dbt(settings: Settings, *args: str) -> None:
 def build(settings: Settings) -> None:
     """Seeds, models and their tests, in dependency order."""
     run_dbt(settings, "build")
+
+
+def _release_duckdb() -> None:
+    """dbt-duckdb keeps its database open for the life of the process; close it so the file
+    is checkpointed and free for the next writer (DuckDB allows one)."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager as manager
+    except ImportError:  # pragma: no cover
+        return
+    with manager._LOCK:
+        if manager._ENV is not None:
+            manager._ENV.close()
+            manager._ENV = None

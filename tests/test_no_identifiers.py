@@ -1,0 +1,44 @@
+"""No generated email or employee number appears anywhere in the warehouse."""
+
+from __future__ import annotations
+
+import pytest
+
+from hhp.warehouse import open_warehouse
+
+TEXT_TYPES = ("VARCHAR", "TEXT", "CHARACTER VARYING")
+
+
+def _text_columns(wh) -> list[tuple[str, str, str]]:
+    return wh.query(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where upper(data_type) in ('VARCHAR', 'TEXT', 'CHARACTER VARYING') "
+        "and table_schema not in ('information_schema', 'pg_catalog')"
+    )
+
+
+def _scan(settings, identifiers) -> tuple[int, list[str]]:
+    needles = identifiers["email"] | identifiers["employee_number"]
+    found, scanned = [], 0
+    with open_warehouse(settings) as wh:
+        for schema, table, column in _text_columns(wh):
+            values = [v for (v,) in wh.query(f'select distinct "{column}" from {schema}."{table}"') if v]
+            blob = "\n".join(values)
+            scanned += 1
+            hits = [n for n in needles if n in blob] + [n for n in needles if n.lower() in blob.lower()]
+            if hits:
+                found.append(f"{schema}.{table}.{column}: {len(hits)} identifiers")
+    return scanned, found
+
+
+def test_no_identifier_in_any_text_column_duckdb(duckdb_chain, identifiers):
+    scanned, found = _scan(duckdb_chain, identifiers)
+    assert scanned > 50
+    assert found == []
+
+
+@pytest.mark.postgres
+def test_no_identifier_in_any_text_column_postgres(postgres_chain, identifiers):
+    scanned, found = _scan(postgres_chain, identifiers)
+    assert scanned > 50
+    assert found == []
