@@ -53,9 +53,18 @@ def summarise(outcomes: pd.DataFrame, studies: pd.DataFrame) -> list[EffectSumma
         diff, low, high = welch_difference(control, intervention)
         out.append(
             EffectSummary(
-                study_id, code, timepoint, control_arm, intervention_arm, len(control),
-                len(intervention), control.mean() if len(control) else None,
-                intervention.mean() if len(intervention) else None, diff, low, high,
-            )  # fmt: skip
+                study_id,
+                code,
+                timepoint,
+                control_arm,
+                intervention_arm,
+                len(control),
+                len(intervention),
+                control.mean() if len(control) else None,
+                intervention.mean() if len(intervention) else None,
+                diff,
+                low,
+                high,
+            )
         )
     return out

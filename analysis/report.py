@@ -41,8 +41,10 @@ def _row(effect: EffectSummary, primary: set[tuple[str, str]]) -> dict:
         "mean_control": _number(effect.mean_control) if effect.n_control >= MIN_CELL else "c",
         "mean_intervention": _number(effect.mean_intervention) if effect.n_intervention >= MIN_CELL else "c",
         "difference": _number(effect.difference) if enough else "c",
-        "ci": f"{_number(effect.ci_low)} to {_number(effect.ci_high)}" if enough and effect.ci_low is not None else "",
-    }  # fmt: skip
+        "ci": f"{_number(effect.ci_low)} to {_number(effect.ci_high)}"
+        if enough and effect.ci_low is not None
+        else "",
+    }
 
 
 def build_report(settings: Settings) -> Path:
@@ -60,8 +62,12 @@ def build_report(settings: Settings) -> Path:
             (e for e in effects if e.study_id == study["study_id"]),
             key=lambda e: (TIMEPOINT_ORDER.get(e.timepoint, 9), e.outcome_code),
         )
-        sections.append({**{k: neutralise(str(v)) if isinstance(v, str) else v for k, v in study.items()},
-                         "rows": [_row(e, primary) for e in rows]})  # fmt: skip
+        sections.append(
+            {
+                **{k: neutralise(str(v)) if isinstance(v, str) else v for k, v in study.items()},
+                "rows": [_row(e, primary) for e in rows],
+            }
+        )
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     html = env.get_template("programme_report.html.j2").render(
         studies=sections,

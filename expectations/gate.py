@@ -69,12 +69,28 @@ def run_gate(settings: Settings) -> list[CheckResult]:
             for mart, build_suite in SUITES.items():
                 frame = frames[mart][frames[mart]["study_id"] == study_id].reset_index(drop=True)
                 if frame.empty and mart != "dim_participant":
-                    results.append(CheckResult(f"{mart}.analysis_ready", study_id, "not_applicable",
-                                               0, 0, "no rows for this study"))  # fmt: skip
+                    results.append(
+                        CheckResult(
+                            f"{mart}.analysis_ready",
+                            study_id,
+                            "not_applicable",
+                            0,
+                            0,
+                            "no rows for this study",
+                        )
+                    )
                     continue
                 if frame.empty:
-                    results.append(CheckResult(f"{mart}.analysis_ready", study_id, "not_applicable",
-                                               0, 0, "study has no data yet"))  # fmt: skip
+                    results.append(
+                        CheckResult(
+                            f"{mart}.analysis_ready",
+                            study_id,
+                            "not_applicable",
+                            0,
+                            0,
+                            "study has no data yet",
+                        )
+                    )
                     continue
                 findings = validate_frame(frame, f"{mart}.analysis_ready", build_suite(study), None)
                 failed = sum(f.unexpected or 0 for f in findings)
@@ -82,17 +98,29 @@ def run_gate(settings: Settings) -> list[CheckResult]:
                 if any("(error:" in f.expectation for f in findings):
                     status = "error"
                 detail = "; ".join(f.describe() for f in findings) or "all expectations met"
-                results.append(CheckResult(f"{mart}.analysis_ready", study_id, status, failed,
-                                           len(frame), detail))  # fmt: skip
+                results.append(
+                    CheckResult(f"{mart}.analysis_ready", study_id, status, failed, len(frame), detail)
+                )
         now = datetime.now(UTC).replace(tzinfo=None)
         with wh.transaction():
             wh.ensure_table(RESULTS_TABLE, RESULT_COLUMNS)
             for r in results:
                 wh.execute(
                     f"insert into {RESULTS_TABLE} values ({', '.join(['%s'] * len(RESULT_COLUMNS))})",
-                    [r.check_name, r.study_id, release, r.status, r.severity, r.violating_rows,
-                     r.denominator, r.percentage, r.threshold, r.detail, now],
-                )  # fmt: skip
+                    [
+                        r.check_name,
+                        r.study_id,
+                        release,
+                        r.status,
+                        r.severity,
+                        r.violating_rows,
+                        r.denominator,
+                        r.percentage,
+                        r.threshold,
+                        r.detail,
+                        now,
+                    ],
+                )
     return results
 
 
@@ -100,7 +128,8 @@ def enforce(results: list[CheckResult]) -> None:
     failed = [r for r in results if r.severity == "fatal" and r.status in ("failed", "error")]
     if failed:
         lines = [
-            f"- {r.check_name} [{r.study_id}]: {r.status}, {r.violating_rows} of {r.denominator} rows; {r.detail}"
+            f"- {r.check_name} [{r.study_id}]: {r.status}, "
+            f"{r.violating_rows} of {r.denominator} rows; {r.detail}"
             for r in failed
         ]
         raise GateFailed("quality gate failed; the report was not built:\n" + "\n".join(lines))

@@ -11,8 +11,15 @@ from hhp.instruments import ITEM_SCALES, LEAVING_REASONS
 from ingest.registry import Study
 
 QUALTRICS_STATUSES = ["IP Address", "Survey Preview", "Spam", "Imported"]
-EXCHANGE_STATUSES = ["Delivered", "Failed", "Pending", "Expanded", "Quarantined", "FilteredAsSpam",
-                     "GettingStatus"]  # fmt: skip
+EXCHANGE_STATUSES = [
+    "Delivered",
+    "Failed",
+    "Pending",
+    "Expanded",
+    "Quarantined",
+    "FilteredAsSpam",
+    "GettingStatus",
+]
 HRIS_TYPES = ["SICK", "ANNUAL", "PARENTAL", "OTHER"]
 HRIS_REASONS = ["stress", "anxiety", "depression", "musculoskeletal", "respiratory", "gastro", "other"]
 

@@ -43,9 +43,12 @@ def fct_outcomes(study: Study) -> list:
     for code, (low, high) in OUTCOME_RANGES.items():
         suite.append(
             gxe.ExpectColumnValuesToBeBetween(
-                column="value", min_value=low, max_value=high,
-                row_condition=f'outcome_code=="{code}"', condition_parser="pandas",
-            )  # fmt: skip
+                column="value",
+                min_value=low,
+                max_value=high,
+                row_condition=f'outcome_code=="{code}"',
+                condition_parser="pandas",
+            )
         )
     return suite
 

@@ -81,12 +81,20 @@ def validate_frame(
             example = str(values[0])[:40]
         if item.exception_info and item.exception_info.get("raised_exception"):
             message = item.exception_info.get("exception_message", "error")
-            findings.append(Finding(suite_name, f"{config.type} (error: {message})", column, 0,
-                                    len(frame), None, None))  # fmt: skip
+            findings.append(
+                Finding(suite_name, f"{config.type} (error: {message})", column, 0, len(frame), None, None)
+            )
             continue
         findings.append(
-            Finding(suite_name, config.type, column, int(details.get("unexpected_count") or 0),
-                    int(details.get("element_count") or len(frame)), first_line, example)  # fmt: skip
+            Finding(
+                suite_name,
+                config.type,
+                column,
+                int(details.get("unexpected_count") or 0),
+                int(details.get("element_count") or len(frame)),
+                first_line,
+                example,
+            )
         )
     return findings
 

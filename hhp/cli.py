@@ -55,7 +55,9 @@ def generate(
 
 
 @app.command()
-def land(paths: list[Path] = typer.Argument(..., help="Files, or folders laid out as <study_id>/<feed>/<file>.")) -> None:
+def land(
+    paths: list[Path] = typer.Argument(..., help="Files, or folders laid out as <study_id>/<feed>/<file>."),
+) -> None:
     """Put files into the landing area (local folder or S3)."""
     from ingest.landing import files_under, open_landing
 
@@ -75,8 +77,13 @@ def _ingest(settings) -> list:
     from ingest.landing import open_landing
 
     pending = len(open_landing(settings).list())
-    columns = (SpinnerColumn(), TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.description}"))  # fmt: skip
+    columns = (
+        SpinnerColumn(),
+        TextColumn("ingesting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+    )
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("", total=pending)
 
@@ -87,8 +94,10 @@ def _ingest(settings) -> list:
     loaded = sum(r.state == "loaded" for r in results)
     rows = sum(r.rows for r in results)
     quarantined = [r for r in results if r.state == "quarantined"]
-    console.print(f"ingest: {loaded} files loaded ({rows} rows), {len(quarantined)} quarantined, "
-                  f"{sum(r.state == 'skipped' for r in results)} already done")  # fmt: skip
+    console.print(
+        f"ingest: {loaded} files loaded ({rows} rows), {len(quarantined)} quarantined, "
+        f"{sum(r.state == 'skipped' for r in results)} already done"
+    )
     for r in quarantined:
         console.print(f"  [yellow]quarantined[/yellow] {r.reason}", soft_wrap=True, markup=False)
     return results
@@ -127,8 +136,13 @@ def gate() -> None:
     table = Table("check", "study", "status", "violating", "rows")
     for r in results:
         colour = {"passed": "green", "failed": "red", "error": "red"}.get(r.status, "yellow")
-        table.add_row(r.check_name, r.study_id, f"[{colour}]{r.status}[/{colour}]",
-                      str(r.violating_rows), str(r.denominator))  # fmt: skip
+        table.add_row(
+            r.check_name,
+            r.study_id,
+            f"[{colour}]{r.status}[/{colour}]",
+            str(r.violating_rows),
+            str(r.denominator),
+        )
     console.print(table)
     try:
         enforce(results)
@@ -188,8 +202,10 @@ def demo(
     if settings.is_postgres or settings.landing.startswith("s3://"):
         console.print("note: demo runs on the configured warehouse and landing area")
     if uses_demo_key(settings):
-        console.print(f"note: using a local demo pseudonym key ({settings.key_file}); "
-                      "set HHP_PSEUDONYM_KEY for real data")  # fmt: skip
+        console.print(
+            f"note: using a local demo pseudonym key ({settings.key_file}); "
+            "set HHP_PSEUDONYM_KEY for real data"
+        )
     generated = settings.home / "generated"
     shutil.rmtree(generated, ignore_errors=True)
     with _spinner("generating partner files"):
@@ -215,8 +231,9 @@ def status() -> None:
     counts = ledger_status(load_settings())
     table = Table("study", "feed", "loaded", "quarantined", "waiting", "rows loaded")
     for (study_id, feed), c in counts.items():
-        table.add_row(study_id, feed, str(c["loaded"]), str(c["quarantined"]), str(c["waiting"]),
-                      str(c["rows"]))  # fmt: skip
+        table.add_row(
+            study_id, feed, str(c["loaded"]), str(c["quarantined"]), str(c["waiting"]), str(c["rows"])
+        )
     console.print(table)
 
 

@@ -21,9 +21,17 @@ def run_dbt(settings: Settings, *args: str) -> None:
 
     os.environ.update(dbt_env(settings))
     result = dbtRunner().invoke(
-        [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target", settings.dbt_target, "--quiet"]
-    )  # fmt: skip
+        [
+            *args,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target",
+            settings.dbt_target,
+            "--quiet",
+        ]
+    )
     _release_duckdb()
     if not result.success:
         detail = result.exception or "; ".join(

@@ -16,8 +16,10 @@ def notify_failure(context) -> None:
     ti = context.get("task_instance")
     logging.getLogger("hhp.alerts").error(
         "task failed: %s.%s (try %s)",
-        getattr(ti, "dag_id", "?"), getattr(ti, "task_id", "?"), getattr(ti, "try_number", "?"),
-    )  # fmt: skip
+        getattr(ti, "dag_id", "?"),
+        getattr(ti, "task_id", "?"),
+        getattr(ti, "try_number", "?"),
+    )
 
 
 DEFAULT_ARGS = {

@@ -14,11 +14,23 @@ from hhp.config import Settings
 
 # Logical column types used by the raw tables, per engine.
 TYPES = {
-    "duckdb": {"text": "varchar", "date": "date", "timestamp": "timestamp", "double": "double",
-               "bigint": "bigint", "boolean": "boolean"},
-    "postgres": {"text": "text", "date": "date", "timestamp": "timestamp",
-                 "double": "double precision", "bigint": "bigint", "boolean": "boolean"},
-}  # fmt: skip
+    "duckdb": {
+        "text": "varchar",
+        "date": "date",
+        "timestamp": "timestamp",
+        "double": "double",
+        "bigint": "bigint",
+        "boolean": "boolean",
+    },
+    "postgres": {
+        "text": "text",
+        "date": "date",
+        "timestamp": "timestamp",
+        "double": "double precision",
+        "bigint": "bigint",
+        "boolean": "boolean",
+    },
+}
 
 
 class Warehouse:

@@ -58,17 +58,46 @@ class LocalPostgres:
             shutil.chown(sockets, "postgres")
         bindir = _bindir()
         subprocess.run(
-            server._as_owner([str(bindir / "initdb"), "-D", str(data), "-U", server.user,
-                              "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"]),
-            check=True, capture_output=True,
-        )  # fmt: skip
-        options = (f"-c listen_addresses=127.0.0.1 -p {server.port} -k {sockets} "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")  # fmt: skip
+            server._as_owner(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    server.user,
+                    "--auth=trust",
+                    "--no-sync",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {server.port} -k {sockets} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
         subprocess.run(
-            server._as_owner([str(bindir / "pg_ctl"), "-D", str(data), "-o", options,
-                              "-l", str(root / "server.log"), "-w", "-t", "60", "start"]),
-            check=True, capture_output=True,
-        )  # fmt: skip
+            server._as_owner(
+                [
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-o",
+                    options,
+                    "-l",
+                    str(root / "server.log"),
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
         server._create_database()
         return server
 
@@ -90,7 +119,9 @@ class LocalPostgres:
 
     def stop(self) -> None:
         subprocess.run(
-            self._as_owner([str(_bindir() / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "stop"]),
+            self._as_owner(
+                [str(_bindir() / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "stop"]
+            ),
             capture_output=True,
-        )  # fmt: skip
+        )
         shutil.rmtree(self.root, ignore_errors=True)

@@ -39,19 +39,16 @@ def sha256_of(path: Path) -> str:
 
 
 def files_under(paths: list[Path]) -> Iterator[tuple[Path, str]]:
-    """(file, key) for each file to land: a PATH's study and feed are its two parent folders."""
+    """(file, key) for each file to land: a file's study and feed are its two parent folders."""
     for path in paths:
         if path.is_dir():
-            for file in sorted(p for p in path.rglob("*") if p.is_file()):
-                relative = file.relative_to(path).parts
-                if len(relative) >= 3:
-                    yield file, "/".join(relative[-3:])
-                elif len(relative) == 2 and path.name:
-                    yield file, "/".join((path.name, *relative))
+            files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
         elif path.is_file():
-            yield path, "/".join(path.resolve().parts[-3:])
+            files = [path]
         else:
             raise FileNotFoundError(f"{path}: no such file or folder")
+        for file in files:
+            yield file, "/".join(file.resolve().parts[-3:])
 
 
 class LocalLanding:

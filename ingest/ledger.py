@@ -65,10 +65,20 @@ def record(wh: Warehouse, entry: LedgerEntry) -> None:
     wh.execute(
         f"insert into {TABLE} ({', '.join(c for c, _ in COLUMNS)}) "
         f"values ({', '.join(['%s'] * len(COLUMNS))})",
-        [entry.file_key, entry.sha256, entry.study_id, entry.feed, entry.format, entry.size_bytes,
-         entry.state, entry.rows_loaded, entry.reason, entry.duplicate_of,
-         datetime.now(UTC).replace(tzinfo=None)],
-    )  # fmt: skip
+        [
+            entry.file_key,
+            entry.sha256,
+            entry.study_id,
+            entry.feed,
+            entry.format,
+            entry.size_bytes,
+            entry.state,
+            entry.rows_loaded,
+            entry.reason,
+            entry.duplicate_of,
+            datetime.now(UTC).replace(tzinfo=None),
+        ],
+    )
 
 
 def summary(wh: Warehouse) -> list[tuple]:

@@ -112,27 +112,46 @@ def load_registry(directory: Path = STUDIES_DIR) -> dict[str, Study]:
 
 REGISTRY_TABLES = {
     "raw.registry_studies": [
-        ("study_id", "text"), ("title", "text"), ("design", "text"), ("control_arm", "text"),
-        ("intervention_arm", "text"), ("allocation_ratio", "text"), ("strata", "text"),
-        ("cluster_unit", "text"), ("hr_period_days", "bigint"), ("contacts", "bigint"),
+        ("study_id", "text"),
+        ("title", "text"),
+        ("design", "text"),
+        ("control_arm", "text"),
+        ("intervention_arm", "text"),
+        ("allocation_ratio", "text"),
+        ("strata", "text"),
+        ("cluster_unit", "text"),
+        ("hr_period_days", "bigint"),
+        ("contacts", "bigint"),
         ("primary_outcomes", "text"),
     ],
     "raw.registry_timepoints": [
-        ("study_id", "text"), ("timepoint", "text"), ("target_day", "bigint"),
-        ("window_start_day", "bigint"), ("window_end_day", "bigint"),
+        ("study_id", "text"),
+        ("timepoint", "text"),
+        ("target_day", "bigint"),
+        ("window_start_day", "bigint"),
+        ("window_end_day", "bigint"),
     ],
     "raw.registry_instruments": [("study_id", "text"), ("outcome_code", "text")],
-}  # fmt: skip
+}
 
 
 def registry_rows(studies: dict[str, Study]) -> dict[str, list[tuple]]:
     """The registry as rows for the warehouse, so dbt reads the same study settings."""
     return {
         "raw.registry_studies": [
-            (s.study_id, s.title, s.design, s.arms[0], s.arms[1],
-             ":".join(str(s.allocation_ratio[a]) for a in s.arms), s.strata, s.cluster,
-             s.hr_period_days, int(s.contacts.get("count", 0)),
-             ", ".join(f"{p['outcome']}@{p['timepoint']}" for p in s.primary_outcomes))
+            (
+                s.study_id,
+                s.title,
+                s.design,
+                s.arms[0],
+                s.arms[1],
+                ":".join(str(s.allocation_ratio[a]) for a in s.arms),
+                s.strata,
+                s.cluster,
+                s.hr_period_days,
+                int(s.contacts.get("count", 0)),
+                ", ".join(f"{p['outcome']}@{p['timepoint']}" for p in s.primary_outcomes),
+            )
             for s in studies.values()
         ],
         "raw.registry_timepoints": [
@@ -145,7 +164,7 @@ def registry_rows(studies: dict[str, Study]) -> dict[str, list[tuple]]:
             for s in studies.values()
             for instrument in s.feeds.get("survey", {}).get("items", {})
         ],
-    }  # fmt: skip
+    }
 
 
 def sync_registry(wh, studies: dict[str, Study]) -> None:

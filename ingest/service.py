@@ -141,12 +141,14 @@ def ingest_file(
             study, feed, fmt, extract_date = _identify(landed, registry)
             earlier = ledger.loaded_under(wh, study.study_id, feed, sha)
             if earlier:
-                entry = ledger.LedgerEntry(landed.key, sha, study.study_id, feed, fmt, landed.size,
-                                           ledger.LOADED, 0, None, earlier)  # fmt: skip
+                entry = ledger.LedgerEntry(
+                    landed.key, sha, study.study_id, feed, fmt, landed.size, ledger.LOADED, 0, None, earlier
+                )
                 ledger.record(wh, entry)
                 landing.archive(landed.key, sha)
-                return IngestResult(landed.key, ledger.LOADED, 0, f"same content as {earlier}",
-                                    study.study_id, feed, fmt)  # fmt: skip
+                return IngestResult(
+                    landed.key, ledger.LOADED, 0, f"same content as {earlier}", study.study_id, feed, fmt
+                )
             con = new_connection(key)
             try:
                 ctx = ParseContext(con, path, landed.key, study, feed, extract_date, key)
@@ -156,8 +158,9 @@ def ingest_file(
         except FileRejected as rejected:
             reason = rejected.reason(landed.key)
             _quarantine(landing, wh, landed, sha, study, feed, fmt, reason)
-            return IngestResult(landed.key, ledger.QUARANTINED, 0, reason,
-                                study and study.study_id, feed, fmt)  # fmt: skip
+            return IngestResult(
+                landed.key, ledger.QUARANTINED, 0, reason, study and study.study_id, feed, fmt
+            )
 
     now = datetime.now(UTC).replace(tzinfo=None)
     n = table.num_rows
@@ -171,16 +174,26 @@ def ingest_file(
     with wh.transaction():
         wh.ensure_table(raw_table(fmt), raw_columns(fmt))
         wh.insert_arrow(raw_table(fmt), table)
-        ledger.record(wh, ledger.LedgerEntry(landed.key, sha, study.study_id, feed, fmt, landed.size,
-                                             ledger.LOADED, n))  # fmt: skip
+        ledger.record(
+            wh, ledger.LedgerEntry(landed.key, sha, study.study_id, feed, fmt, landed.size, ledger.LOADED, n)
+        )
     landing.archive(landed.key, sha)
     log.info("loaded %s: %d rows into %s", landed.key, n, raw_table(fmt))
     return IngestResult(landed.key, ledger.LOADED, n, None, study.study_id, feed, fmt)
 
 
 def _quarantine(landing, wh, landed, sha, study, feed, fmt, reason) -> None:
-    entry = ledger.LedgerEntry(landed.key, sha, study and study.study_id, feed, fmt, landed.size,
-                               ledger.QUARANTINED, 0, mask_identifiers(reason))  # fmt: skip
+    entry = ledger.LedgerEntry(
+        landed.key,
+        sha,
+        study and study.study_id,
+        feed,
+        fmt,
+        landed.size,
+        ledger.QUARANTINED,
+        0,
+        mask_identifiers(reason),
+    )
     with wh.transaction():
         ledger.record(wh, entry)
     landing.quarantine(landed.key, sha, reason)

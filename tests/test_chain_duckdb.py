@@ -26,8 +26,11 @@ def _frames(settings):
 
 def test_primary_outcome_ci_covers_the_truth(duckdb_chain, truth):
     outcomes, studies = _frames(duckdb_chain)
-    (effect,) = [e for e in summarise(outcomes, studies)
-                 if (e.study_id, e.outcome_code, e.timepoint) == (STUDY, "SWEMWBS", "endline")]  # fmt: skip
+    (effect,) = [
+        e
+        for e in summarise(outcomes, studies)
+        if (e.study_id, e.outcome_code, e.timepoint) == (STUDY, "SWEMWBS", "endline")
+    ]
     true_effect = truth[STUDY]["effects"]["SWEMWBS"]["endline"]
     assert effect.ci_low <= true_effect <= effect.ci_high, (effect, true_effect)
     assert effect.n_control > 300 and effect.n_intervention > 300
@@ -50,8 +53,9 @@ def _python_scores(row: dict, columns: dict[str, str]) -> dict[str, float | None
         text = row[partner]
         codes[canonical] = ITEM_SCALES[canonical].index(text) + 1 if text else None
     sw = [codes[f"swemwbs_{i}"] for i in range(1, 8)]
-    cbi = [(5 - c if i == 7 else c - 1) * 25 for i in range(1, 8)
-           if (c := codes[f"cbi_work_{i}"]) is not None]  # fmt: skip
+    cbi = [
+        (5 - c if i == 7 else c - 1) * 25 for i in range(1, 8) if (c := codes[f"cbi_work_{i}"]) is not None
+    ]
     return {
         "SWEMWBS": SWEMWBS_METRIC[sum(sw)] if None not in sw else None,
         "CBI_WORK": sum(cbi) / len(cbi) if len(cbi) >= 4 else None,
@@ -91,7 +95,9 @@ def test_scores_match_an_independent_computation_from_the_partner_file(duckdb_ch
 
 def test_gate_records_results_per_study(duckdb_chain):
     with open_warehouse(duckdb_chain) as wh:
-        rows = wh.query("select check_name, study_id, status, denominator, data_release from quality.check_results")
+        rows = wh.query(
+            "select check_name, study_id, status, denominator, data_release from quality.check_results"
+        )
     assert {(c, s, st) for c, s, st, _, _ in rows} >= {
         ("dim_participant.analysis_ready", STUDY, "passed"),
         ("fct_outcomes.analysis_ready", STUDY, "passed"),
@@ -106,8 +112,9 @@ def test_gate_stops_the_chain_on_an_out_of_range_value(duckdb_chain, tmp_path):
     shutil.copyfile(duckdb_chain.warehouse, broken.warehouse)
     with open_warehouse(broken) as wh:
         wh.execute(
-            "update marts.fct_outcomes set value = 36 where outcome_code = 'SWEMWBS' and timepoint = 'endline' "
-            "and participant_id = (select min(participant_id) from marts.fct_outcomes "
+            "update marts.fct_outcomes set value = 36 "
+            "where outcome_code = 'SWEMWBS' and timepoint = 'endline' and participant_id = "
+            "(select min(participant_id) from marts.fct_outcomes "
             "where value is not null and outcome_code = 'SWEMWBS' and timepoint = 'endline')"
         )
     results = run_gate(broken)

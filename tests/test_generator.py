@@ -63,6 +63,12 @@ def test_qualtrics_export_has_three_header_rows_and_choice_text(generated):
     assert rows[0][12] == "ExternalReference"
     assert json.loads(rows[2][0]) == {"ImportId": "StartDate"}
     q1 = rows[0].index("Q1_1")
-    assert {r[q1] for r in rows[3:]} <= {"", "None of the time", "Rarely", "Some of the time",
-                                          "Often", "All of the time"}  # fmt: skip
+    assert {r[q1] for r in rows[3:]} <= {
+        "",
+        "None of the time",
+        "Rarely",
+        "Some of the time",
+        "Often",
+        "All of the time",
+    }
     assert len(SWEMWBS_METRIC) == 29

@@ -68,65 +68,98 @@ def _bad_inputs(generated: Path) -> dict[str, tuple[str, bytes, str, tuple[str, 
     s, a, r = f"{STUDY}/survey", f"{STUDY}/allocation", f"{STUDY}/roster"
     return {
         "qualtrics missing ExternalReference": (
-            f"{s}/wellbeing_endline_2026-06-20.csv", _csv_bytes(_without_column(survey, "ExternalReference")),
-            "qualtrics_csv", ("missing column(s) 'ExternalReference'", "rule: columns"),
+            f"{s}/wellbeing_endline_2026-06-20.csv",
+            _csv_bytes(_without_column(survey, "ExternalReference")),
+            "qualtrics_csv",
+            ("missing column(s) 'ExternalReference'", "rule: columns"),
         ),
         "empty file": (f"{a}/allocation_2026-03-03.csv", b"", "allocation_csv", ("the file is empty",)),
         "header only": (
-            f"{a}/allocation_2026-03-04.csv", _csv_bytes(allocation[:1]), "allocation_csv", ("header only",),
+            f"{a}/allocation_2026-03-04.csv",
+            _csv_bytes(allocation[:1]),
+            "allocation_csv",
+            ("header only",),
         ),
         "not UTF-8": (
             f"{r}/hr_roster_2026-03-01.csv",
             _csv_bytes(roster[:5]) + "Zoë,x\n".encode("latin-1") + _csv_bytes(roster[5:9]),
-            "hr_roster_csv", ("not valid UTF-8", "line 6"),
+            "hr_roster_csv",
+            ("not valid UTF-8", "line 6"),
         ),
         "unparseable date": (
             f"{STUDY}/leavers/hr_leavers_2026-07-01.csv",
             _csv_bytes(_set_cell(leavers, "termination_date", 3, "2026-05-31")),
-            "hr_leavers_csv", ("termination_date", "DD/MM/YYYY", "line 4", "rule: parseable date"),
+            "hr_leavers_csv",
+            ("termination_date", "DD/MM/YYYY", "line 4", "rule: parseable date"),
         ),
         "Likert answer outside the scale": (
-            f"{s}/wellbeing_endline_2026-06-21.csv", _csv_bytes(_set_cell(survey, "Q1_3", 5, "7")),
-            "qualtrics_csv", ("swemwbs_3", "qualtrics_csv.landing", "line 6"),
+            f"{s}/wellbeing_endline_2026-06-21.csv",
+            _csv_bytes(_set_cell(survey, "Q1_3", 5, "7")),
+            "qualtrics_csv",
+            ("swemwbs_3", "qualtrics_csv.landing", "line 6"),
         ),
         "FTE of 3": (
-            f"{r}/hr_roster_2026-03-02.csv", _csv_bytes(_set_cell(roster, "fte", 2, "3")),
-            "hr_roster_csv", ("fte", "hr_roster_csv.landing", "line 3"),
+            f"{r}/hr_roster_2026-03-02.csv",
+            _csv_bytes(_set_cell(roster, "fte", 2, "3")),
+            "hr_roster_csv",
+            ("fte", "hr_roster_csv.landing", "line 3"),
         ),
         "date years in the future": (
-            f"{r}/hr_roster_2026-03-05.csv", _csv_bytes(_set_cell(roster, "hire_date", 4, "2031-01-01")),
-            "hr_roster_csv", ("hire_date", "line 5", "rule: plausible date"),
+            f"{r}/hr_roster_2026-03-05.csv",
+            _csv_bytes(_set_cell(roster, "hire_date", 4, "2031-01-01")),
+            "hr_roster_csv",
+            ("hire_date", "line 5", "rule: plausible date"),
         ),
         "truncated JSON": (
-            f"{STUDY}/absence/hris_time_off_2026-07-01.jsonl", absence[: len(absence) // 2],
-            "hris_absence_json", ("unreadable as the declared format",),
+            f"{STUDY}/absence/hris_time_off_2026-07-01.jsonl",
+            absence[: len(absence) // 2],
+            "hris_absence_json",
+            ("unreadable as the declared format",),
         ),
         "absence ends before it starts": (
             f"{STUDY}/absence/hris_time_off_2026-07-02.jsonl",
             b'{"worker_id": "E1", "extract_date": "2026-07-02", "time_off": [{"type": "SICK", '
-            b'"reason": "other", "start": "2026-05-10", "end": "2026-05-01", "quantity": 1, "unit": "DAYS"}]}\n',
-            "hris_absence_json", ("ends before it starts", "line 1"),
+            b'"reason": "other", "start": "2026-05-10", "end": "2026-05-01", '
+            b'"quantity": 1, "unit": "DAYS"}]}\n',
+            "hris_absence_json",
+            ("ends before it starts", "line 1"),
         ),
         "unregistered study": (
-            "no_such_study/allocation/allocation_2026-03-02.csv", _csv_bytes(allocation),
-            "allocation_csv", ("study 'no_such_study' is not registered",),
+            "no_such_study/allocation/allocation_2026-03-02.csv",
+            _csv_bytes(allocation),
+            "allocation_csv",
+            ("study 'no_such_study' is not registered",),
         ),
         "feed the study does not have": (
-            f"{STUDY}/payroll/payroll_2026-03-02.csv", _csv_bytes(allocation), "allocation_csv",
+            f"{STUDY}/payroll/payroll_2026-03-02.csv",
+            _csv_bytes(allocation),
+            "allocation_csv",
             ("feed 'payroll' is not a known feed",),
         ),
         "file name without extract date": (
-            f"{a}/allocation.csv", _csv_bytes(allocation), "allocation_csv", ("_YYYY-MM-DD",),
+            f"{a}/allocation.csv",
+            _csv_bytes(allocation),
+            "allocation_csv",
+            ("_YYYY-MM-DD",),
         ),
-    }  # fmt: skip
+    }
 
 
 BAD_INPUT_NAMES = [
-    "qualtrics missing ExternalReference", "empty file", "header only", "not UTF-8",
-    "unparseable date", "Likert answer outside the scale", "FTE of 3", "date years in the future",
-    "truncated JSON", "absence ends before it starts", "unregistered study",
-    "feed the study does not have", "file name without extract date",
-]  # fmt: skip
+    "qualtrics missing ExternalReference",
+    "empty file",
+    "header only",
+    "not UTF-8",
+    "unparseable date",
+    "Likert answer outside the scale",
+    "FTE of 3",
+    "date years in the future",
+    "truncated JSON",
+    "absence ends before it starts",
+    "unregistered study",
+    "feed the study does not have",
+    "file name without extract date",
+]
 
 
 @pytest.mark.parametrize("name", BAD_INPUT_NAMES)

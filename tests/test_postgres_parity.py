@@ -32,9 +32,14 @@ def _normalise(value):
 
 def _rows(settings, mart: str, order: str) -> tuple[list[str], list[tuple]]:
     with open_warehouse(settings) as wh:
-        columns = [c for (c,) in wh.query(
-            "select column_name from information_schema.columns where table_schema = 'marts' "
-            "and table_name = %s order by ordinal_position", [mart])]  # fmt: skip
+        columns = [
+            c
+            for (c,) in wh.query(
+                "select column_name from information_schema.columns where table_schema = 'marts' "
+                "and table_name = %s order by ordinal_position",
+                [mart],
+            )
+        ]
         rows = wh.query(f"select * from marts.{mart} order by {order}")
     return columns, [tuple(_normalise(v) for v in row) for row in rows]
 

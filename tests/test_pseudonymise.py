@@ -9,7 +9,11 @@ KEY = b"k"
 def test_vectorised_pseudonyms_match_the_scalar_ones():
     values = pa.array(["mod_ding:E1", "mod_ding:E2", "mod_ding:E1"])
     out = pseudonymise_array(KEY, values).to_pylist()
-    assert out == [pseudonym(KEY, "mod_ding:E1"), pseudonym(KEY, "mod_ding:E2"), pseudonym(KEY, "mod_ding:E1")]
+    assert out == [
+        pseudonym(KEY, "mod_ding:E1"),
+        pseudonym(KEY, "mod_ding:E2"),
+        pseudonym(KEY, "mod_ding:E1"),
+    ]
     assert out[0] != out[1]
 
 

@@ -15,19 +15,51 @@ import numpy as np
 from hhp.instruments import LEAVING_REASONS, SWEMWBS_METRIC
 from ingest.registry import Study
 
-FIRST_NAMES = ("Alex", "Sam", "Jordan", "Priya", "Tom", "Aisha", "Chris", "Fatima", "Ewan",
-               "Grace", "Mohammed", "Olivia", "Rhys", "Sofia", "Liam", "Chloe", "Daniel", "Maya")
-LAST_NAMES = ("Smith", "Jones", "Patel", "Williams", "Brown", "Khan", "Taylor", "Davies",
-              "Evans", "Wilson", "Thomas", "Roberts", "Ahmed", "Walker", "Wright", "Hughes")  # fmt: skip
+FIRST_NAMES = (
+    "Alex",
+    "Sam",
+    "Jordan",
+    "Priya",
+    "Tom",
+    "Aisha",
+    "Chris",
+    "Fatima",
+    "Ewan",
+    "Grace",
+    "Mohammed",
+    "Olivia",
+    "Rhys",
+    "Sofia",
+    "Liam",
+    "Chloe",
+    "Daniel",
+    "Maya",
+)
+LAST_NAMES = (
+    "Smith",
+    "Jones",
+    "Patel",
+    "Williams",
+    "Brown",
+    "Khan",
+    "Taylor",
+    "Davies",
+    "Evans",
+    "Wilson",
+    "Thomas",
+    "Roberts",
+    "Ahmed",
+    "Walker",
+    "Wright",
+    "Hughes",
+)
 FTE_CHOICES = (1.0, 0.8, 0.6, 0.5)
 FTE_WEIGHTS = (0.72, 0.14, 0.08, 0.06)
 GRADES = ("EO", "HEO", "SEO", "G7")
 ROLES = ("Analyst", "Collector", "Engineer", "Manager", "Specialist")
-HRIS_SICK_REASONS = ("stress", "anxiety", "depression", "musculoskeletal", "respiratory",
-                     "gastro", "other")  # fmt: skip
+HRIS_SICK_REASONS = ("stress", "anxiety", "depression", "musculoskeletal", "respiratory", "gastro", "other")
 HRIS_SICK_WEIGHTS = (0.14, 0.07, 0.04, 0.2, 0.3, 0.15, 0.1)
-BASELINE = {"SWEMWBS": (23.5, 3.6), "CBI_WORK": (45.0, 18.0), "BELONG": (3.6, 0.7),
-            "ITQ": (2.4, 0.8)}  # fmt: skip
+BASELINE = {"SWEMWBS": (23.5, 3.6), "CBI_WORK": (45.0, 18.0), "BELONG": (3.6, 0.7), "ITQ": (2.4, 0.8)}
 LOADING = {"SWEMWBS": 0.7, "CBI_WORK": -0.6, "BELONG": 0.5, "ITQ": -0.5}
 STABILITY = 0.6  # correlation of a score with its baseline
 
@@ -229,8 +261,7 @@ def simulate(study: Study, seed: int, scale: float = 1.0) -> StudyData:
         "participants": n,
         "arms": {"control": control, "intervention": treatment},
         "effects": {
-            code: {tp: float(effects.get(code, {}).get(tp, 0.0)) for tp in post}
-            for code in BASELINE
+            code: {tp: float(effects.get(code, {}).get(tp, 0.0)) for tp in post} for code in BASELINE
         },
         "effects_note": "intervention minus control, on each outcome's scored scale",
         "leaving_within_period": settings["leaving_within_period"],
@@ -265,15 +296,31 @@ def _survey(rng, study: Study, participants: list[Participant]) -> list[SurveyRe
                     codes[column] = None
             duration = int(rng.integers(120, 900))
             out.append(
-                SurveyResponse(p, tp.name, recorded, recorded - timedelta(seconds=duration),
-                               "IP Address", finished, progress, codes)  # fmt: skip
+                SurveyResponse(
+                    p,
+                    tp.name,
+                    recorded,
+                    recorded - timedelta(seconds=duration),
+                    "IP Address",
+                    finished,
+                    progress,
+                    codes,
+                )
             )
         # the survey team's own test run
         p = participants[0]
         when = datetime.combine(p.randomised_on + timedelta(days=tp.day - 2), datetime.min.time())
         out.append(
-            SurveyResponse(p, tp.name, when, when - timedelta(seconds=60), "Survey Preview", True,
-                           100, dict(item_codes(rng, BASELINE_MEANS)))  # fmt: skip
+            SurveyResponse(
+                p,
+                tp.name,
+                when,
+                when - timedelta(seconds=60),
+                "Survey Preview",
+                True,
+                100,
+                dict(item_codes(rng, BASELINE_MEANS)),
+            )
         )
     return out
 

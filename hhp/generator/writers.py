@@ -17,11 +17,25 @@ import numpy as np
 from hhp.generator.simulate import StudyData
 from hhp.instruments import ITEM_SCALES
 
-QUALTRICS_META = ["StartDate", "EndDate", "Status", "IPAddress", "Progress",
-                  "Duration (in seconds)", "Finished", "RecordedDate", "ResponseId",
-                  "RecipientLastName", "RecipientFirstName", "RecipientEmail",
-                  "ExternalReference", "LocationLatitude", "LocationLongitude",
-                  "DistributionChannel", "UserLanguage"]  # fmt: skip
+QUALTRICS_META = [
+    "StartDate",
+    "EndDate",
+    "Status",
+    "IPAddress",
+    "Progress",
+    "Duration (in seconds)",
+    "Finished",
+    "RecordedDate",
+    "ResponseId",
+    "RecipientLastName",
+    "RecipientFirstName",
+    "RecipientEmail",
+    "ExternalReference",
+    "LocationLatitude",
+    "LocationLongitude",
+    "DistributionChannel",
+    "UserLanguage",
+]
 
 
 def _uk(d: date | None) -> str:
@@ -47,12 +61,18 @@ def _day0(data: StudyData) -> date:
 
 def allocation_csv(data: StudyData, folder: Path, rng) -> list[Path]:
     rows = [
-        [p.participant_id, p.employee_number, p.email, p.arm, p.randomised_on.isoformat(),
-         p.stratum or "", p.cluster_id or ""]
+        [
+            p.participant_id,
+            p.employee_number,
+            p.email,
+            p.arm,
+            p.randomised_on.isoformat(),
+            p.stratum or "",
+            p.cluster_id or "",
+        ]
         for p in data.participants
-    ]  # fmt: skip
-    header = ["participant_id", "employee_number", "email", "arm", "randomised_on", "stratum",
-              "cluster_id"]  # fmt: skip
+    ]
+    header = ["participant_id", "employee_number", "email", "arm", "randomised_on", "stratum", "cluster_id"]
     return [_csv(folder / f"allocation_{_day0(data).isoformat()}.csv", header, rows)]
 
 
@@ -77,10 +97,28 @@ def hr_roster_csv(data: StudyData, folder: Path, rng) -> list[Path]:
             fte = p.fte
             if p.fte_change and p.fte_change[0] <= snap:
                 fte = p.fte_change[1]
-            rows.append([snap.isoformat(), p.employee_number, p.hire_date.isoformat(), f"{fte:.2f}",
-                         f"{37 * fte:.1f}", p.org_unit, p.grade, p.job_role])  # fmt: skip
-        header = ["snapshot_date", "employee_number", "hire_date", "fte",
-                  "contracted_hours_per_week", "org_unit", "grade", "job_role"]  # fmt: skip
+            rows.append(
+                [
+                    snap.isoformat(),
+                    p.employee_number,
+                    p.hire_date.isoformat(),
+                    f"{fte:.2f}",
+                    f"{37 * fte:.1f}",
+                    p.org_unit,
+                    p.grade,
+                    p.job_role,
+                ]
+            )
+        header = [
+            "snapshot_date",
+            "employee_number",
+            "hire_date",
+            "fte",
+            "contracted_hours_per_week",
+            "org_unit",
+            "grade",
+            "job_role",
+        ]
         files.append(_csv(folder / f"hr_roster_{snap.isoformat()}.csv", header, rows))
     return files
 
@@ -112,10 +150,14 @@ def hris_absence_json(data: StudyData, folder: Path, rng) -> list[Path]:
             days = ((extract if ongoing else a.end) - a.start).days + 1
             in_hours = rng.random() < 0.5
             by_worker.setdefault(a.participant.employee_number, []).append(
-                {"type": a.type, "reason": a.reason, "start": a.start.isoformat(),
-                 "end": None if ongoing else a.end.isoformat(),
-                 "quantity": round(days * 7.4 * a.participant.fte, 1) if in_hours else days,
-                 "unit": "HOURS" if in_hours else "DAYS"}  # fmt: skip
+                {
+                    "type": a.type,
+                    "reason": a.reason,
+                    "start": a.start.isoformat(),
+                    "end": None if ongoing else a.end.isoformat(),
+                    "quantity": round(days * 7.4 * a.participant.fte, 1) if in_hours else days,
+                    "unit": "HOURS" if in_hours else "DAYS",
+                }
             )
         path = folder / f"hris_time_off_{extract.isoformat()}.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -123,27 +165,58 @@ def hris_absence_json(data: StudyData, folder: Path, rng) -> list[Path]:
             for p in data.participants:
                 if p.hire_date > extract:
                     continue
-                record = {"worker_id": p.employee_number, "extract_date": extract.isoformat(),
-                          "time_off": by_worker.get(p.employee_number, [])}  # fmt: skip
+                record = {
+                    "worker_id": p.employee_number,
+                    "extract_date": extract.isoformat(),
+                    "time_off": by_worker.get(p.employee_number, []),
+                }
                 handle.write(json.dumps(record) + "\n")
         files.append(path)
     return files
 
 
 def exchange_message_trace_csv(data: StudyData, folder: Path, rng) -> list[Path]:
-    themes = ("Why your work matters", "Learning from mistakes", "Asking for help",
-              "Recognition", "Belonging", "Growth", "Balance", "Looking ahead")  # fmt: skip
+    themes = (
+        "Why your work matters",
+        "Learning from mistakes",
+        "Asking for help",
+        "Recognition",
+        "Belonging",
+        "Growth",
+        "Balance",
+        "Looking ahead",
+    )
     sender = f"director.general@{data.study.generator['org_domain']}"
     rows = []
     for d in sorted(data.deliveries, key=lambda d: d.received_at):
         t = d.received_at
         received = f"{t.month}/{t.day}/{t.year} {t.strftime('%I').lstrip('0')}:{t:%M:%S %p}"
-        rows.append([received, sender, d.participant.email, f"Week {d.week}: {themes[d.week - 1]}",
-                     d.status, _ip(rng), _ip(rng), int(rng.integers(20_000, 60_000)),
-                     f"<{uuid.UUID(bytes=rng.bytes(16))}@mail.example>",
-                     str(uuid.UUID(bytes=rng.bytes(16)))])  # fmt: skip
-    header = ["Received", "SenderAddress", "RecipientAddress", "Subject", "Status", "ToIP",
-              "FromIP", "Size", "MessageId", "MessageTraceId"]  # fmt: skip
+        rows.append(
+            [
+                received,
+                sender,
+                d.participant.email,
+                f"Week {d.week}: {themes[d.week - 1]}",
+                d.status,
+                _ip(rng),
+                _ip(rng),
+                int(rng.integers(20_000, 60_000)),
+                f"<{uuid.UUID(bytes=rng.bytes(16))}@mail.example>",
+                str(uuid.UUID(bytes=rng.bytes(16))),
+            ]
+        )
+    header = [
+        "Received",
+        "SenderAddress",
+        "RecipientAddress",
+        "Subject",
+        "Status",
+        "ToIP",
+        "FromIP",
+        "Size",
+        "MessageId",
+        "MessageTraceId",
+    ]
     last = max((d.received_at.date() for d in data.deliveries), default=_day0(data))
     return [_csv(folder / f"message_trace_{(last + timedelta(days=3)).isoformat()}.csv", header, rows)]
 
@@ -165,14 +238,33 @@ def qualtrics_csv(data: StudyData, folder: Path, rng) -> list[Path]:
             values = []
             for column in partner_columns:
                 code = r.codes.get(canonical[column])
-                values.append("" if code is None else ITEM_SCALES[canonical[column]][code - 1] if as_text else code)
+                values.append(
+                    "" if code is None else ITEM_SCALES[canonical[column]][code - 1] if as_text else code
+                )
             fmt = "%Y-%m-%d %H:%M:%S"
-            rows.append([r.started_at.strftime(fmt), r.recorded_at.strftime(fmt), r.status, _ip(rng),
-                         r.progress, int((r.recorded_at - r.started_at).total_seconds()),
-                         "True" if r.finished else "False", r.recorded_at.strftime(fmt),
-                         f"R_{rng.bytes(8).hex()[:15]}", p.last_name,
-                         p.first_name, p.email, p.participant_id, "51.5", "-0.1", "email", "EN",
-                         tp.name, *values])  # fmt: skip
+            rows.append(
+                [
+                    r.started_at.strftime(fmt),
+                    r.recorded_at.strftime(fmt),
+                    r.status,
+                    _ip(rng),
+                    r.progress,
+                    int((r.recorded_at - r.started_at).total_seconds()),
+                    "True" if r.finished else "False",
+                    r.recorded_at.strftime(fmt),
+                    f"R_{rng.bytes(8).hex()[:15]}",
+                    p.last_name,
+                    p.first_name,
+                    p.email,
+                    p.participant_id,
+                    "51.5",
+                    "-0.1",
+                    "email",
+                    "EN",
+                    tp.name,
+                    *values,
+                ]
+            )
         extract = _day0(data) + timedelta(days=tp.window_end + 25)
         path = folder / f"wellbeing_{tp.name}_{extract.isoformat()}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -202,5 +294,3 @@ def write_study(data: StudyData, out: Path, seed: int) -> list[Path]:
             raise NotImplementedError(f"no generator for format {spec['format']} yet")
         files += writer(data, out / data.study.study_id / feed, rng)
     return files
-
-

@@ -161,13 +161,10 @@ def read_json_lines(ctx: ParseContext, columns: dict[str, str]) -> None:
         raise FileRejected("not empty", "the file holds no records")
 
 
-def first_violation(
-    ctx: ParseContext, violation: str, rule: str, detail: str, table: str = "source"
-) -> None:
+def first_violation(ctx: ParseContext, violation: str, rule: str, detail: str, table: str = "source") -> None:
     """Reject the file if any row matches the violation predicate, naming the first line."""
     row = ctx.con.execute(
-        f"select _row_number, count(*) over () from {table} where {violation} "
-        "order by _row_number limit 1"
+        f"select _row_number, count(*) over () from {table} where {violation} order by _row_number limit 1"
     ).fetchone()
     if row:
         line, count = row
@@ -203,10 +200,17 @@ def require_present(ctx: ParseContext, column: str, label: str, table: str = "so
 
 def label_format(fmt: str) -> str:
     return (
-        fmt.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD").replace("%H", "HH")
-        .replace("%M", "MM").replace("%S", "SS").replace("%-m", "M").replace("%-d", "d")
-        .replace("%I", "h").replace("%p", "AM")
-    )  # fmt: skip
+        fmt.replace("%Y", "YYYY")
+        .replace("%m", "MM")
+        .replace("%d", "DD")
+        .replace("%H", "HH")
+        .replace("%M", "MM")
+        .replace("%S", "SS")
+        .replace("%-m", "M")
+        .replace("%-d", "d")
+        .replace("%I", "h")
+        .replace("%p", "AM")
+    )
 
 
 def to_date(column: str, fmt: str) -> str:

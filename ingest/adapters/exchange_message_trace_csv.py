@@ -16,8 +16,18 @@ from ingest.adapters._base import (
 )
 
 FORMAT = "exchange_message_trace_csv"
-HEADER = ["Received", "SenderAddress", "RecipientAddress", "Subject", "Status", "ToIP", "FromIP",
-          "Size", "MessageId", "MessageTraceId"]  # fmt: skip
+HEADER = [
+    "Received",
+    "SenderAddress",
+    "RecipientAddress",
+    "Subject",
+    "Status",
+    "ToIP",
+    "FromIP",
+    "Size",
+    "MessageId",
+    "MessageTraceId",
+]
 COLUMNS = [
     ("received_at", "timestamp"),
     ("recipient_pseudonym", "text"),

@@ -12,8 +12,16 @@ from ingest.adapters._base import (
 )
 
 FORMAT = "hr_roster_csv"
-HEADER = ["snapshot_date", "employee_number", "hire_date", "fte", "contracted_hours_per_week",
-          "org_unit", "grade", "job_role"]  # fmt: skip
+HEADER = [
+    "snapshot_date",
+    "employee_number",
+    "hire_date",
+    "fte",
+    "contracted_hours_per_week",
+    "org_unit",
+    "grade",
+    "job_role",
+]
 COLUMNS = [
     ("snapshot_date", "date"),
     ("employee_pseudonym", "text"),

@@ -22,7 +22,9 @@ COLUMNS = [
     ("unit", "text"),
 ]
 IDENTIFIER_COLUMNS = ("worker_id",)
-TIME_OFF = "STRUCT(type VARCHAR, reason VARCHAR, start VARCHAR, \"end\" VARCHAR, quantity DOUBLE, unit VARCHAR)[]"
+TIME_OFF = (
+    'STRUCT(type VARCHAR, reason VARCHAR, start VARCHAR, "end" VARCHAR, quantity DOUBLE, unit VARCHAR)[]'
+)
 
 
 def parse(ctx: ParseContext) -> str:
@@ -39,7 +41,9 @@ def parse(ctx: ParseContext) -> str:
         from source
         """
     )
-    ctx.con.execute("create table flat as select _row_number, worker_id, extract_date, item_no, item.* from items")
+    ctx.con.execute(
+        "create table flat as select _row_number, worker_id, extract_date, item_no, item.* from items"
+    )
     for column in ("type", "start"):
         require_present(ctx, f'"{column}"', f"time_off.{column}", table="flat")
     for column in ("start", "end"):
@@ -52,9 +56,12 @@ def parse(ctx: ParseContext) -> str:
         table="flat",
     )
     first_violation(
-        ctx, "quantity is not null and unit is null", "required", "field 'time_off.unit' is missing",
+        ctx,
+        "quantity is not null and unit is null",
+        "required",
+        "field 'time_off.unit' is missing",
         table="flat",
-    )  # fmt: skip
+    )
     return f"""
         select
             _row_number,

@@ -19,10 +19,26 @@ from ingest.adapters._base import (
 )
 
 FORMAT = "qualtrics_csv"
-METADATA = ["StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)",
-            "Finished", "RecordedDate", "ResponseId", "RecipientLastName", "RecipientFirstName",
-            "RecipientEmail", "ExternalReference", "LocationLatitude", "LocationLongitude",
-            "DistributionChannel", "UserLanguage", "wave"]  # fmt: skip
+METADATA = [
+    "StartDate",
+    "EndDate",
+    "Status",
+    "IPAddress",
+    "Progress",
+    "Duration (in seconds)",
+    "Finished",
+    "RecordedDate",
+    "ResponseId",
+    "RecipientLastName",
+    "RecipientFirstName",
+    "RecipientEmail",
+    "ExternalReference",
+    "LocationLatitude",
+    "LocationLongitude",
+    "DistributionChannel",
+    "UserLanguage",
+    "wave",
+]
 COLUMNS = [
     ("response_id", "text"),
     ("participant_id", "text"),
@@ -38,11 +54,16 @@ COLUMNS = [
     ("user_language", "text"),
     *((item, "text") for item in ITEM_COLUMNS),
 ]
-IDENTIFIER_COLUMNS = ("IPAddress", "RecipientLastName", "RecipientFirstName", "RecipientEmail",
-                      "LocationLatitude", "LocationLongitude")  # fmt: skip
+IDENTIFIER_COLUMNS = (
+    "IPAddress",
+    "RecipientLastName",
+    "RecipientFirstName",
+    "RecipientEmail",
+    "LocationLatitude",
+    "LocationLongitude",
+)
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
-FINISHED = {"True": "true", "False": "false", "1": "true", "0": "false",
-            "TRUE": "true", "FALSE": "false"}  # fmt: skip
+FINISHED = {"True": "true", "False": "false", "1": "true", "0": "false", "TRUE": "true", "FALSE": "false"}
 
 
 def _timestamp(column: str) -> str:
@@ -61,7 +82,7 @@ def parse(ctx: ParseContext) -> str:
     for column in ("StartDate", "EndDate", "RecordedDate"):
         first_violation(
             ctx,
-            f"\"{column}\" is not null and try_strptime(trim(\"{column}\"), '{TIMESTAMP_FORMAT}') is null",
+            f'"{column}" is not null and try_strptime(trim("{column}"), \'{TIMESTAMP_FORMAT}\') is null',
             "parseable date",
             f"column '{column}' is not a date-time in the form YYYY-MM-DD HH:MM:SS",
         )
@@ -69,17 +90,20 @@ def parse(ctx: ParseContext) -> str:
         require_number(ctx, f'"{column}"', column)
     allowed = ", ".join(f"'{v}'" for v in FINISHED)
     first_violation(
-        ctx, f'trim("Finished") not in ({allowed})', "value set",
+        ctx,
+        f'trim("Finished") not in ({allowed})',
+        "value set",
         "column 'Finished' is not True/False or 1/0",
-    )  # fmt: skip
-    finished = "case trim(\"Finished\") " + " ".join(
-        f"when '{k}' then {v}" for k, v in FINISHED.items()
-    ) + " end"
+    )
+    finished = (
+        'case trim("Finished") ' + " ".join(f"when '{k}' then {v}" for k, v in FINISHED.items()) + " end"
+    )
     items = ",\n".join(
-        f'nullif(trim("{partner}"), \'\') as {canonical}' if (partner := _partner(item_map, canonical))
+        f"nullif(trim(\"{partner}\"), '') as {canonical}"
+        if (partner := _partner(item_map, canonical))
         else f"cast(null as varchar) as {canonical}"
         for canonical in ITEM_COLUMNS
-    )  # fmt: skip
+    )
     return f"""
         select
             _row_number,
