@@ -74,7 +74,7 @@ periods as (
 
 employment as (
     select
-        periods.*,
+        *,
         greatest(period_start, coalesce(hire_date, period_start)) as employed_from,
         least(period_end, coalesce(termination_date, period_end)) as employed_to,
         coalesce(termination_date between period_start and period_end, false) as left_in_period

@@ -29,7 +29,7 @@ real_responses as (
 
 scored as (
     select
-        real_responses.*,
+        *,
         case
             when {{ count_answered(swemwbs) }} = 7 then {{ sum_answered(swemwbs) }}
         end as swemwbs_raw,
@@ -68,7 +68,7 @@ windowed as (
 
 eligibility as (
     select
-        windowed.*,
+        *,
         response_day between window_start_day and window_end_day as is_in_window,
         is_complete and response_day between window_start_day and window_end_day as is_eligible
     from windowed
@@ -76,7 +76,7 @@ eligibility as (
 
 flagged as (
     select
-        eligibility.*,
+        *,
         is_eligible and row_number() over (
             partition by study_id, participant_id, timepoint, is_eligible
             order by recorded_at desc, response_id desc
@@ -92,11 +92,23 @@ unpivoted as (
     from flagged
     left join swemwbs_conversion on flagged.swemwbs_raw = swemwbs_conversion.raw_score
     union all
-    select flagged.*, 'CBI_WORK' as outcome_code, cbi_work_score as value from flagged
+    select
+        flagged.*,
+        'CBI_WORK' as outcome_code,
+        flagged.cbi_work_score as value
+    from flagged
     union all
-    select flagged.*, 'BELONG' as outcome_code, belong_score as value from flagged
+    select
+        flagged.*,
+        'BELONG' as outcome_code,
+        flagged.belong_score as value
+    from flagged
     union all
-    select flagged.*, 'ITQ' as outcome_code, itq_score as value from flagged
+    select
+        flagged.*,
+        'ITQ' as outcome_code,
+        flagged.itq_score as value
+    from flagged
 ),
 
 final as (

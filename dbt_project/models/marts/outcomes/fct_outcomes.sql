@@ -68,25 +68,25 @@ hr_long as (
         ('BRADFORD', 'bradford', 'absence'), ('LEFT_ANY', 'left_any', 'leavers'),
         ('LEFT_VOL', 'left_vol', 'leavers')] %}
     {%- for code, column, feed in hr_measures %}
-    select
-        hr_outcomes.study_id,
-        hr_outcomes.participant_id,
-        participants.arm,
-        '{{ code }}' as outcome_code,
-        'period' as timepoint,
-        case when hr_outcomes.has_hr_record then hr_outcomes.{{ column }} end as value,
-        cast(null as double precision) as baseline_value,
-        hr_outcomes.has_hr_record and hr_outcomes.{{ column }} is not null as analysis_flag,
-        cast(null as integer) as response_day,
-        '{{ "hris_absence_json" if feed == "absence" else "hr_leavers_csv" }}' as source_format,
-        hr_outcomes.{{ feed }}_file_key as source_file_key,
-        cast(null as bigint) as source_row_number
-    from hr_outcomes
-    inner join participants
-        on
-            hr_outcomes.study_id = participants.study_id
-            and hr_outcomes.participant_id = participants.participant_id
-    {% if not loop.last %}union all{% endif %}
+        select
+            hr_outcomes.study_id,
+            hr_outcomes.participant_id,
+            participants.arm,
+            '{{ code }}' as outcome_code,
+            'period' as timepoint,
+            case when hr_outcomes.has_hr_record then hr_outcomes.{{ column }} end as value,
+            cast(null as double precision) as baseline_value,
+            hr_outcomes.has_hr_record and hr_outcomes.{{ column }} is not null as analysis_flag,
+            cast(null as integer) as response_day,
+            '{{ "hris_absence_json" if feed == "absence" else "hr_leavers_csv" }}' as source_format,
+            hr_outcomes.{{ feed }}_file_key as source_file_key,
+            cast(null as bigint) as source_row_number
+        from hr_outcomes
+        inner join participants
+            on
+                hr_outcomes.study_id = participants.study_id
+                and hr_outcomes.participant_id = participants.participant_id
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 

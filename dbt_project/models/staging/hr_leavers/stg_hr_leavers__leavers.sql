@@ -4,7 +4,7 @@ with source as (
 
 ranked as (
     select
-        source.*,
+        *,
         row_number() over (
             partition by study_id, employee_pseudonym
             order by _extract_date desc, _ingested_at desc, _row_number desc

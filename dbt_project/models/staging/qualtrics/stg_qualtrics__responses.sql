@@ -8,7 +8,7 @@ with source as (
 
 ranked as (
     select
-        source.*,
+        *,
         row_number() over (
             partition by study_id, response_id
             order by _extract_date desc, _ingested_at desc, _row_number desc
@@ -31,7 +31,7 @@ final as (
         progress,
         -- items, as codes 1-5
         {%- for item in items %}
-        {{ survey_item_code(item) }} as {{ item }},
+            {{ survey_item_code(item) }} as {{ item }},
         {%- endfor %}
         -- lineage
         'qualtrics_csv' as source_format,
