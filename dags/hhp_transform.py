@@ -1,6 +1,6 @@
 """Transform: build the dbt project through Cosmos (one task per model, its tests after it).
 
-Scheduled on any raw.<format> asset. DuckDB has a single writer, so the tasks run one at
+Scheduled on any raw.<format> asset; the project's tests run once all models are built. DuckDB has a single writer, so the tasks run one at
 a time. Emits marts.built when every model and test has passed.
 """
 
@@ -42,11 +42,18 @@ def hhp_transform():
         render_config=RenderConfig(load_method=LoadMode.CUSTOM, emit_datasets=False),
     )
 
+    @task
+    def test_models():
+        """Every dbt test (keys, relationships, unit tests) over the freshly built models."""
+        from hhp.dbt import run_dbt
+
+        run_dbt(load_settings(), "test")
+
     @task(outlets=[MARTS_BUILT])
     def publish_marts():
         return "marts built"
 
-    models >> publish_marts()
+    models >> test_models() >> publish_marts()
 
 
 hhp_transform()
