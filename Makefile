@@ -10,7 +10,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
-.PHONY: venv demo test test-fast lint lock clean
+.PHONY: venv demo test test-fast lint lock clean browser
 
 venv: $(STAMP)
 
@@ -24,8 +24,14 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/hhp demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(VENV)/bin/pytest -q
+
+# Debian's Chromium for the tests of what a person looks at (needs root to install).
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		echo "chromium not installed: browser tests will be skipped"
 
 # The quick loop: everything but PostgreSQL and slow tests.
 test-fast: $(STAMP)

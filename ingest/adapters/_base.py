@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -114,15 +115,28 @@ def check_columns(found: list[str], expected: list[str], ordered: bool = False) 
         raise FileRejected("columns", "a column name appears twice", 1)
 
 
-def _duckdb_error(error: duckdb.Error) -> FileRejected:
-    # DuckDB quotes the offending line; keep only its first sentence and the line number
-    message = str(error).split("\n")[0]
-    line = None
-    for token in str(error).replace(":", " ").split():
-        if token.isdigit() and "line" in str(error).lower():
-            line = int(token)
-            break
-    return FileRejected("file structure", f"unreadable as the declared format ({message})", line)
+def _duckdb_error(error: duckdb.Error, path: Path) -> FileRejected:
+    """DuckDB's first sentence, without the local path, and the line it names, if any."""
+    message = str(error).split("\n")[0].replace(f'"{path}"', "the file").replace(str(path), "the file")
+    line = re.search(r"\bline (\d+)", message)
+    return FileRejected(
+        "file structure", f"unreadable as the declared format ({message.strip()})", int(line[1]) if line else None
+    )
+
+
+def _csv_structure_error(path: Path, header_lines: int, width: int) -> FileRejected:
+    """Name the first row whose field count differs from the header's, where DuckDB does not."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        try:
+            for number, row in enumerate(reader, start=1):
+                if number > header_lines and len(row) != width:
+                    return FileRejected(
+                        "file structure", f"expected {width} fields, found {len(row)}", reader.line_num
+                    )
+        except csv.Error as error:
+            return FileRejected("file structure", f"not valid CSV ({error})", reader.line_num)
+    return FileRejected("file structure", "not valid CSV (check quoting and mixed line endings)")
 
 
 def read_csv_as_text(ctx: ParseContext, columns: list[str], header_lines: int = 1) -> None:
@@ -138,8 +152,8 @@ def read_csv_as_text(ctx: ParseContext, columns: list[str], header_lines: int = 
                           strict_mode = true, encoding = 'utf-8')
             """
         )
-    except duckdb.Error as error:
-        raise _duckdb_error(error) from None
+    except duckdb.Error:
+        raise _csv_structure_error(ctx.path, header_lines, len(columns)) from None
     if ctx.con.execute("select count(*) from source").fetchone()[0] == 0:
         raise FileRejected("not empty", "header only: the file has no data rows")
 
@@ -156,7 +170,7 @@ def read_json_lines(ctx: ParseContext, columns: dict[str, str]) -> None:
             """
         )
     except duckdb.Error as error:
-        raise _duckdb_error(error) from None
+        raise _duckdb_error(error, ctx.path) from None
     if ctx.con.execute("select count(*) from source").fetchone()[0] == 0:
         raise FileRejected("not empty", "the file holds no records")
 
