@@ -1,6 +1,6 @@
-"""Transform: build the dbt project through Cosmos (one task per model, its tests after it).
+"""Transform: build the dbt project through Cosmos (one task per model), then its tests.
 
-Scheduled on any raw.<format> asset; the project's tests run once all models are built. DuckDB has a single writer, so the tasks run one at
+Scheduled on any raw.<format> asset. DuckDB has a single writer, so the tasks run one at
 a time. Emits marts.built when every model and test has passed.
 """
 

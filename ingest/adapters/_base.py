@@ -119,9 +119,8 @@ def _duckdb_error(error: duckdb.Error, path: Path) -> FileRejected:
     """DuckDB's first sentence, without the local path, and the line it names, if any."""
     message = str(error).split("\n")[0].replace(f'"{path}"', "the file").replace(str(path), "the file")
     line = re.search(r"\bline (\d+)", message)
-    return FileRejected(
-        "file structure", f"unreadable as the declared format ({message.strip()})", int(line[1]) if line else None
-    )
+    detail = f"unreadable as the declared format ({message.strip()})"
+    return FileRejected("file structure", detail, int(line[1]) if line else None)
 
 
 def _csv_structure_error(path: Path, header_lines: int, width: int) -> FileRejected:
