@@ -12,7 +12,6 @@ from cosmos.constants import InvocationMode, LoadMode
 
 from hhp import DBT_PROJECT_DIR
 from hhp.config import load_settings
-from hhp.dbt import dbt_env
 from hhp.orchestration import DEFAULT_ARGS, MARTS_BUILT, RAW_ASSETS, START_DATE
 
 _settings = load_settings()  # reads the environment only; never connects or raises
@@ -32,7 +31,7 @@ _settings = load_settings()  # reads the environment only; never connects or rai
 def hhp_transform():
     models = DbtTaskGroup(
         group_id="dbt",
-        project_config=ProjectConfig(DBT_PROJECT_DIR, env_vars=dbt_env(_settings)),
+        project_config=ProjectConfig(DBT_PROJECT_DIR, env_vars=_settings.dbt_profile_env()),
         profile_config=ProfileConfig(
             profile_name="hhp",
             target_name=_settings.dbt_target,

@@ -45,14 +45,9 @@ class Settings:
     def key_file(self) -> Path:
         return self.home / "demo_pseudonym.key"
 
-    def dbt_env(self) -> dict[str, str]:
+    def dbt_profile_env(self) -> dict[str, str]:
         """Environment variables that profiles.yml reads (no credential in any file)."""
-        env = {
-            "HHP_DBT_TARGET_PATH": str(self.home / "dbt" / "target"),
-            "DBT_LOG_PATH": str(self.home / "dbt" / "logs"),
-            "DBT_TARGET_PATH": str(self.home / "dbt" / "target"),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        }
+        env = {"HHP_DBT_TARGET": self.dbt_target, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
         if self.is_postgres:
             url = urlparse(self.warehouse)
             env |= {

@@ -13,7 +13,12 @@ class DbtFailed(RuntimeError):
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    return {**settings.dbt_env(), "HHP_DBT_TARGET": settings.dbt_target}
+    """Profile variables, plus target and log folders under $HHP_HOME, not in the repository."""
+    return {
+        **settings.dbt_profile_env(),
+        "DBT_TARGET_PATH": str(settings.home / "dbt" / "target"),
+        "DBT_LOG_PATH": str(settings.home / "dbt" / "logs"),
+    }
 
 
 def run_dbt(settings: Settings, *args: str) -> None:
