@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from hhp.orchestration import DEFAULT_ARGS, MARTS_ANALYSIS_READY, MARTS_BUILT, START_DATE
+from hhp.orchestration import MARTS_ANALYSIS_READY, MARTS_BUILT, START_DATE, task_defaults
 
 
 @dag(
@@ -17,7 +17,7 @@ from hhp.orchestration import DEFAULT_ARGS, MARTS_ANALYSIS_READY, MARTS_BUILT, S
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    default_args=task_defaults(owner="data-platform"),
     tags=["layer:quality", "study:all"],
     doc_md=__doc__,
 )

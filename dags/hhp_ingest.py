@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from hhp.orchestration import DEFAULT_ARGS, RAW_ASSETS, START_DATE
+from hhp.orchestration import RAW_ASSETS, START_DATE, task_defaults
 
 
 @dag(
@@ -19,7 +19,7 @@ from hhp.orchestration import DEFAULT_ARGS, RAW_ASSETS, START_DATE
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    default_args=task_defaults(owner="data-platform"),
     tags=["layer:ingest", "study:all"],
     doc_md=__doc__,
 )

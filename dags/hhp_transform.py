@@ -12,7 +12,7 @@ from cosmos.constants import InvocationMode, LoadMode
 
 from hhp import DBT_PROJECT_DIR
 from hhp.config import load_settings
-from hhp.orchestration import DEFAULT_ARGS, MARTS_BUILT, RAW_ASSETS, START_DATE
+from hhp.orchestration import MARTS_BUILT, RAW_ASSETS, START_DATE, task_defaults
 
 _settings = load_settings()  # reads the environment only; never connects or raises
 
@@ -24,7 +24,7 @@ _settings = load_settings()  # reads the environment only; never connects or rai
     catchup=False,
     max_active_runs=1,
     max_active_tasks=1,
-    default_args=DEFAULT_ARGS,
+    default_args=task_defaults(owner="data-platform"),
     tags=["layer:transform", "dbt", "study:all"],
     doc_md=__doc__,
 )

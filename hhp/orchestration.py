@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import Asset
 
-OWNER = "data-platform"
 START_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)  # noqa: UP017
 
 
@@ -22,14 +21,17 @@ def notify_failure(context) -> None:
     )
 
 
-DEFAULT_ARGS = {
-    "owner": OWNER,
-    "retries": 2,
-    "retry_delay": timedelta(seconds=30),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=10),
-    "on_failure_callback": notify_failure,
-}
+def task_defaults(owner: str) -> dict:
+    """Every task: a named owning team, two retries with exponential backoff, an alert on failure."""
+    return {
+        "owner": owner,
+        "retries": 2,
+        "retry_delay": timedelta(seconds=30),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=10),
+        "on_failure_callback": notify_failure,
+    }
+
 
 # The formats whose raw tables the ingest DAG writes.
 RAW_FORMATS = (

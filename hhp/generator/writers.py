@@ -16,26 +16,7 @@ import numpy as np
 
 from hhp.generator.simulate import StudyData
 from hhp.instruments import ITEM_SCALES
-
-QUALTRICS_META = [
-    "StartDate",
-    "EndDate",
-    "Status",
-    "IPAddress",
-    "Progress",
-    "Duration (in seconds)",
-    "Finished",
-    "RecordedDate",
-    "ResponseId",
-    "RecipientLastName",
-    "RecipientFirstName",
-    "RecipientEmail",
-    "ExternalReference",
-    "LocationLatitude",
-    "LocationLongitude",
-    "DistributionChannel",
-    "UserLanguage",
-]
+from ingest import adapters
 
 
 def _uk(d: date | None) -> str:
@@ -72,8 +53,7 @@ def allocation_csv(data: StudyData, folder: Path, rng) -> list[Path]:
         ]
         for p in data.participants
     ]
-    header = ["participant_id", "employee_number", "email", "arm", "randomised_on", "stratum", "cluster_id"]
-    return [_csv(folder / f"allocation_{_day0(data).isoformat()}.csv", header, rows)]
+    return [_csv(folder / f"allocation_{_day0(data).isoformat()}.csv", adapters.allocation_csv.HEADER, rows)]
 
 
 def _month_ends(start: date, end: date) -> list[date]:
@@ -109,17 +89,7 @@ def hr_roster_csv(data: StudyData, folder: Path, rng) -> list[Path]:
                     p.job_role,
                 ]
             )
-        header = [
-            "snapshot_date",
-            "employee_number",
-            "hire_date",
-            "fte",
-            "contracted_hours_per_week",
-            "org_unit",
-            "grade",
-            "job_role",
-        ]
-        files.append(_csv(folder / f"hr_roster_{snap.isoformat()}.csv", header, rows))
+        files.append(_csv(folder / f"hr_roster_{snap.isoformat()}.csv", adapters.hr_roster_csv.HEADER, rows))
     return files
 
 
@@ -133,8 +103,9 @@ def hr_leavers_csv(data: StudyData, folder: Path, rng) -> list[Path]:
             for p in data.participants
             if p.termination_date and p.termination_date <= extract
         ]
-        header = ["employee_number", "termination_date", "leaving_reason", "notice_given_date"]
-        files.append(_csv(folder / f"hr_leavers_{extract.isoformat()}.csv", header, rows))
+        files.append(
+            _csv(folder / f"hr_leavers_{extract.isoformat()}.csv", adapters.hr_leavers_csv.HEADER, rows)
+        )
     return files
 
 
@@ -205,20 +176,14 @@ def exchange_message_trace_csv(data: StudyData, folder: Path, rng) -> list[Path]
                 str(uuid.UUID(bytes=rng.bytes(16))),
             ]
         )
-    header = [
-        "Received",
-        "SenderAddress",
-        "RecipientAddress",
-        "Subject",
-        "Status",
-        "ToIP",
-        "FromIP",
-        "Size",
-        "MessageId",
-        "MessageTraceId",
-    ]
     last = max((d.received_at.date() for d in data.deliveries), default=_day0(data))
-    return [_csv(folder / f"message_trace_{(last + timedelta(days=3)).isoformat()}.csv", header, rows)]
+    return [
+        _csv(
+            folder / f"message_trace_{(last + timedelta(days=3)).isoformat()}.csv",
+            adapters.exchange_message_trace_csv.HEADER,
+            rows,
+        )
+    ]
 
 
 def qualtrics_csv(data: StudyData, folder: Path, rng) -> list[Path]:
@@ -226,8 +191,12 @@ def qualtrics_csv(data: StudyData, folder: Path, rng) -> list[Path]:
     partner_columns = [c for columns in survey["items"].values() for c in columns]
     canonical = data.study.survey_item_columns()
     as_text = survey.get("value_coding") == "choice_text"
-    header = [*QUALTRICS_META, "wave", *partner_columns]
-    questions = [*QUALTRICS_META, "Survey wave", *(f"Item {c}" for c in partner_columns)]
+    header = [*adapters.qualtrics_csv.METADATA, *partner_columns]
+    questions = [
+        *adapters.qualtrics_csv.METADATA[:-1],
+        "Survey wave",
+        *(f"Item {c}" for c in partner_columns),
+    ]
     import_ids = [json.dumps({"ImportId": c}) for c in header]
     files = []
     for tp in data.study.timepoints:
