@@ -68,18 +68,6 @@ def run_gate(settings: Settings) -> list[CheckResult]:
         for study_id, study in sorted(registry.items()):
             for mart, build_suite in SUITES.items():
                 frame = frames[mart][frames[mart]["study_id"] == study_id].reset_index(drop=True)
-                if frame.empty and mart != "dim_participant":
-                    results.append(
-                        CheckResult(
-                            f"{mart}.analysis_ready",
-                            study_id,
-                            "not_applicable",
-                            0,
-                            0,
-                            "no rows for this study",
-                        )
-                    )
-                    continue
                 if frame.empty:
                     results.append(
                         CheckResult(
@@ -94,9 +82,7 @@ def run_gate(settings: Settings) -> list[CheckResult]:
                     continue
                 findings = validate_frame(frame, f"{mart}.analysis_ready", build_suite(study), None)
                 failed = sum(f.unexpected or 0 for f in findings)
-                status = "passed" if not findings else "failed"
-                if any("(error:" in f.expectation for f in findings):
-                    status = "error"
+                status = "error" if any(f.error for f in findings) else "failed" if findings else "passed"
                 detail = "; ".join(f.describe() for f in findings) or "all expectations met"
                 results.append(
                     CheckResult(f"{mart}.analysis_ready", study_id, status, failed, len(frame), detail)

@@ -26,6 +26,7 @@ class Finding:
     total: int
     first_line: int | None
     example: str | None
+    error: bool = False  # the expectation could not be evaluated
 
     def describe(self) -> str:
         where = f"column '{self.column}' " if self.column else ""
@@ -53,7 +54,6 @@ def validate_frame(
     suite_name: str,
     expectations: list,
     line_column: str | None = "_row_number",
-    private_columns: tuple[str, ...] = (),
 ) -> list[Finding]:
     import great_expectations as gx
 
@@ -77,12 +77,14 @@ def validate_frame(
         values = details.get("partial_unexpected_list") or []
         first_line = _line(lines[0], line_column) if lines else None
         example = None
-        if values and column not in private_columns and "pseudonym" not in (column or ""):
+        if values and "pseudonym" not in (column or ""):  # never quote a pseudonym
             example = str(values[0])[:40]
         if item.exception_info and item.exception_info.get("raised_exception"):
             message = item.exception_info.get("exception_message", "error")
             findings.append(
-                Finding(suite_name, f"{config.type} (error: {message})", column, 0, len(frame), None, None)
+                Finding(
+                    suite_name, f"{config.type} (error: {message})", column, 0, len(frame), None, None, True
+                )
             )
             continue
         findings.append(

@@ -7,6 +7,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -31,7 +32,7 @@ def _spinner(text: str):
     return progress
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     console.print(f"[red]error:[/red] {message}", soft_wrap=True)
     raise typer.Exit(1)
 
@@ -177,7 +178,6 @@ def _run_chain(settings) -> Path:
             return pipeline.report(settings)
     except (ConfigError, DbtFailed, GateFailed) as error:
         _fail(str(error))
-        raise  # unreachable: _fail exits
 
 
 @app.command()

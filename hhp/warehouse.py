@@ -36,7 +36,7 @@ TYPES = {
 class Warehouse:
     """A connection to the warehouse. SQL uses %s placeholders on both engines."""
 
-    def __init__(self, settings: Settings, read_only: bool = False):
+    def __init__(self, settings: Settings):
         self.settings = settings
         self.engine = "postgres" if settings.is_postgres else "duckdb"
         if self.engine == "postgres":
@@ -47,7 +47,7 @@ class Warehouse:
             import duckdb
 
             Path(settings.warehouse).parent.mkdir(parents=True, exist_ok=True)
-            self._con = duckdb.connect(settings.warehouse, read_only=read_only)
+            self._con = duckdb.connect(settings.warehouse)
         self._in_transaction = False
 
     def close(self) -> None:
@@ -144,5 +144,5 @@ class Warehouse:
             self._con.commit()
 
 
-def open_warehouse(settings: Settings, read_only: bool = False) -> Warehouse:
-    return Warehouse(settings, read_only=read_only)
+def open_warehouse(settings: Settings) -> Warehouse:
+    return Warehouse(settings)

@@ -90,9 +90,9 @@ def _check_date_ranges(ctx: ParseContext, fmt: str) -> None:
         if kind not in ("date", "timestamp"):
             continue
         row = ctx.con.execute(
-            f"select _row_number, count(*) over () from parsed where cast({name} as date) > ? "
-            "or cast({name} as date) < ? order by _row_number limit 1".format(name=name),
-            [latest, EARLIEST_DATE],
+            f"select _row_number, count(*) over () from parsed "
+            f"where cast({name} as date) not between ? and ? order by _row_number limit 1",
+            [EARLIEST_DATE, latest],
         ).fetchone()
         if row:
             raise FileRejected(
@@ -151,7 +151,7 @@ def ingest_file(
                 )
             con = new_connection(key)
             try:
-                ctx = ParseContext(con, path, landed.key, study, feed, extract_date, key)
+                ctx = ParseContext(con, path, landed.key, study, feed, extract_date)
                 table = parse_file(ctx, fmt)
             finally:
                 con.close()

@@ -41,7 +41,6 @@ class ParseContext:
     study: Study
     feed: str
     extract_date: date
-    key: bytes
 
     @property
     def feed_spec(self) -> dict:

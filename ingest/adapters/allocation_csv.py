@@ -21,7 +21,6 @@ COLUMNS = [
     ("stratum", "text"),
     ("cluster_id", "text"),
 ]
-IDENTIFIER_COLUMNS = ("employee_number", "email")
 
 
 def parse(ctx: ParseContext) -> str:

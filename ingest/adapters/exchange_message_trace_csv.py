@@ -37,7 +37,6 @@ COLUMNS = [
     ("message_id", "text"),
     ("message_trace_id", "text"),
 ]
-IDENTIFIER_COLUMNS = ("SenderAddress", "RecipientAddress", "ToIP", "FromIP")
 RECEIVED_FORMAT = "%m/%d/%Y %I:%M:%S %p"  # US, e.g. 11/2/2026 9:00:14 AM (UTC)
 
 

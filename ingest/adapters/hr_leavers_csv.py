@@ -18,7 +18,6 @@ COLUMNS = [
     ("leaving_reason", "text"),
     ("notice_given_date", "date"),
 ]
-IDENTIFIER_COLUMNS = ("employee_number",)
 
 
 def parse(ctx: ParseContext) -> str:

@@ -32,7 +32,6 @@ COLUMNS = [
     ("grade", "text"),
     ("job_role", "text"),
 ]
-IDENTIFIER_COLUMNS = ("employee_number",)
 
 
 def parse(ctx: ParseContext) -> str:

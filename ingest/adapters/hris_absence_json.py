@@ -21,7 +21,6 @@ COLUMNS = [
     ("quantity", "double"),
     ("unit", "text"),
 ]
-IDENTIFIER_COLUMNS = ("worker_id",)
 TIME_OFF = (
     'STRUCT(type VARCHAR, reason VARCHAR, start VARCHAR, "end" VARCHAR, quantity DOUBLE, unit VARCHAR)[]'
 )

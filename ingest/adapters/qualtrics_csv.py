@@ -54,14 +54,6 @@ COLUMNS = [
     ("user_language", "text"),
     *((item, "text") for item in ITEM_COLUMNS),
 ]
-IDENTIFIER_COLUMNS = (
-    "IPAddress",
-    "RecipientLastName",
-    "RecipientFirstName",
-    "RecipientEmail",
-    "LocationLatitude",
-    "LocationLongitude",
-)
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 FINISHED = {"True": "true", "False": "false", "1": "true", "0": "false", "TRUE": "true", "FALSE": "false"}
 
