@@ -19,3 +19,8 @@
 {% macro sum_answered(columns) -%}
     ({% for c in columns %}coalesce({{ c }}, 0){% if not loop.last %} + {% endif %}{% endfor %})
 {%- endmacro %}
+
+{# A list of strings as SQL literals: 'a', 'b'. #}
+{% macro sql_list(values) -%}
+    {%- for value in values %}'{{ value | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+{%- endmacro %}

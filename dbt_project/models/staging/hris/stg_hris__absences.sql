@@ -23,7 +23,7 @@ final as (
         end_date,
         reason as absence_reason,
         absence_type = 'SICK' as is_sickness,
-        reason in ('{{ var("mental_health_reasons") | join("', '") }}') as is_mental_health,
+        reason in ({{ sql_list(var('mental_health_reasons')) }}) as is_mental_health,
         quantity as partner_quantity,
         unit as partner_unit,
         extract_date,
