@@ -8,9 +8,9 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from analysis.effects import EffectSummary, summarise
-from expectations.gate import data_release
 from hhp.config import Settings
 from hhp.warehouse import open_warehouse
+from ingest.ledger import data_release
 
 TEMPLATES = Path(__file__).parent / "templates"
 MIN_CELL = 10  # no count under 10 shown, no statistic over fewer than 10 people

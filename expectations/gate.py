@@ -6,7 +6,6 @@ failed check, its study and figures.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,6 +13,7 @@ from expectations.marts import SUITES
 from expectations.runner import validate_frame
 from hhp.config import Settings
 from hhp.warehouse import open_warehouse
+from ingest.ledger import data_release
 from ingest.registry import load_registry
 
 RESULTS_TABLE = "quality.check_results"
@@ -50,13 +50,6 @@ class CheckResult:
     @property
     def percentage(self) -> float | None:
         return 100.0 * self.violating_rows / self.denominator if self.denominator else None
-
-
-def data_release(wh) -> str:
-    """An id for the set of landed files the marts were built from."""
-    rows = wh.query("select sha256 from ops.landed_files where state = 'loaded' order by sha256")
-    digest = hashlib.sha256("\n".join(r[0] for r in rows).encode()).hexdigest()
-    return f"{len(rows)}-files-{digest[:12]}"
 
 
 def run_gate(settings: Settings) -> list[CheckResult]:

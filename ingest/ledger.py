@@ -6,6 +6,7 @@ re-sent under another name is recorded as a duplicate and loads nothing.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -89,3 +90,10 @@ def summary(wh: Warehouse) -> list[tuple]:
         f"select study_id, feed, state, count(*), sum(rows_loaded) from {TABLE} "
         "group by study_id, feed, state order by study_id, feed, state"
     )
+
+
+def data_release(wh) -> str:
+    """An id for the set of landed files the marts were built from."""
+    rows = wh.query(f"select sha256 from {TABLE} where state = 'loaded' order by sha256")
+    digest = hashlib.sha256("\n".join(r[0] for r in rows).encode()).hexdigest()
+    return f"{len(rows)}-files-{digest[:12]}"
