@@ -20,6 +20,8 @@ EXCHANGE_STATUSES = [
     "FilteredAsSpam",
     "GettingStatus",
 ]
+SENDGRID_EVENTS = ["processed", "dropped", "delivered", "deferred", "bounce", "open", "click",
+                   "spamreport", "unsubscribe"]  # fmt: skip
 HRIS_TYPES = ["SICK", "ANNUAL", "PARENTAL", "OTHER"]
 HRIS_REASONS = ["stress", "anxiety", "depression", "musculoskeletal", "respiratory", "gastro", "other"]
 
@@ -94,6 +96,52 @@ def qualtrics_csv(study: Study) -> list:
     return suite
 
 
+def esr_absence_csv(study: Study) -> list:
+    return [
+        _unique("employee_pseudonym", "absence_type", "start_date"),
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="absence_reason", regex=r"^S\d{2} ",
+            row_condition='absence_type=="Sickness"', condition_parser="pandas",
+        ),
+        gxe.ExpectColumnValuesToBeBetween(column="calendar_days_lost", min_value=0),
+        gxe.ExpectColumnValuesToBeBetween(column="fte_days_lost", min_value=0),
+    ]  # fmt: skip
+
+
+def sendgrid_events_jsonl(study: Study) -> list:
+    # the same event may arrive twice in a stream: staging keeps one, so no uniqueness here
+    return [
+        gxe.ExpectColumnValuesToBeInSet(column="event", value_set=SENDGRID_EVENTS),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="message_no", min_value=1, max_value=int(study.contacts.get("count", 1))
+        ),
+    ]
+
+
+def postal_dispatch_csv(study: Study) -> list:
+    return [_unique("participant_id", "letter_ref")]
+
+
+def xapi_statements_json(study: Study) -> list:
+    return [
+        _unique("statement_id"),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="module_no", min_value=1, max_value=int(study.contacts.get("count", 1))
+        ),
+    ]
+
+
+def redcap_csv(study: Study) -> list:
+    events = [f"{tp.name}_arm_1" for tp in study.timepoints]
+    suite = [
+        _unique("record_id", "redcap_event_name"),
+        gxe.ExpectColumnValuesToBeInSet(column="redcap_event_name", value_set=events),
+    ]
+    for item in study.survey_item_columns().values():
+        suite.append(gxe.ExpectColumnValuesToBeInSet(column=item, value_set=["1", "2", "3", "4", "5"]))
+    return suite
+
+
 SUITES = {
     "allocation_csv": allocation_csv,
     "hr_roster_csv": hr_roster_csv,
@@ -101,6 +149,11 @@ SUITES = {
     "hris_absence_json": hris_absence_json,
     "exchange_message_trace_csv": exchange_message_trace_csv,
     "qualtrics_csv": qualtrics_csv,
+    "esr_absence_csv": esr_absence_csv,
+    "sendgrid_events_jsonl": sendgrid_events_jsonl,
+    "postal_dispatch_csv": postal_dispatch_csv,
+    "xapi_statements_json": xapi_statements_json,
+    "redcap_csv": redcap_csv,
 }
 
 

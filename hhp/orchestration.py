@@ -39,8 +39,13 @@ RAW_FORMATS = (
     "hr_roster_csv",
     "hr_leavers_csv",
     "hris_absence_json",
+    "esr_absence_csv",
     "exchange_message_trace_csv",
+    "sendgrid_events_jsonl",
+    "postal_dispatch_csv",
+    "xapi_statements_json",
     "qualtrics_csv",
+    "redcap_csv",
 )
 RAW_ASSETS = [Asset(f"raw.{fmt}") for fmt in RAW_FORMATS]
 MARTS_BUILT = Asset("marts.built")

@@ -16,7 +16,12 @@ def ingest(settings: Settings, on_file: Callable | None = None):
 
 def build(settings: Settings) -> None:
     from hhp.dbt import build as dbt_build
+    from hhp.warehouse import open_warehouse
+    from ingest.registry import load_registry
+    from ingest.service import prepare_warehouse
 
+    with open_warehouse(settings) as wh:  # dbt's sources exist even before their first file
+        prepare_warehouse(wh, load_registry())
     dbt_build(settings)
 
 

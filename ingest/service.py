@@ -200,6 +200,14 @@ def _quarantine(landing, wh, landed, sha, study, feed, fmt, reason) -> None:
     log.warning("quarantined %s", reason)
 
 
+def prepare_warehouse(wh: Warehouse, registry: dict[str, Study]) -> None:
+    """The ledger, every format's raw table (empty until its first file) and the registry."""
+    ledger.ensure(wh)
+    for fmt in ADAPTERS:
+        wh.ensure_table(raw_table(fmt), raw_columns(fmt))
+    sync_registry(wh, registry)
+
+
 def ingest_pending(
     settings: Settings, on_file: Callable[[IngestResult], None] | None = None
 ) -> list[IngestResult]:
@@ -209,8 +217,7 @@ def ingest_pending(
     key = pseudonym_key(settings)
     results = []
     with open_warehouse(settings) as wh:
-        ledger.ensure(wh)
-        sync_registry(wh, registry)
+        prepare_warehouse(wh, registry)
         for landed in landing.list():
             result = ingest_file(landing, landed, wh, registry, key)
             results.append(result)

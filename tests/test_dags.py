@@ -58,6 +58,13 @@ def test_dag_file_integrity(path, record_property):
             assert task.retries >= 2, f"{dag.dag_id}.{task.task_id} retries {task.retries}"
 
 
+def test_every_adapter_has_a_raw_asset():
+    from hhp.orchestration import RAW_FORMATS
+    from ingest.adapters import ADAPTERS
+
+    assert sorted(RAW_FORMATS) == sorted(ADAPTERS)
+
+
 def test_assets_link_the_chain():
     dags = {}
     for path in DAG_FILES:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from hhp.warehouse import open_warehouse
@@ -18,14 +20,20 @@ def _text_columns(wh) -> list[tuple[str, str, str]]:
 
 
 def _scan(settings, identifiers) -> tuple[int, list[str]]:
-    needles = identifiers["email"] | identifiers["employee_number"]
+    emails = {e.lower() for e in identifiers["email"]}
+    # an employee number counts where it stands alone, not inside a longer hex id or pseudonym
+    employee = re.compile(
+        r"(?<![0-9A-Za-z])(" + "|".join(map(re.escape, identifiers["employee_number"])) + r")(?![0-9A-Za-z])",
+        re.I,
+    )
     found, scanned = [], 0
     with open_warehouse(settings) as wh:
         for schema, table, column in _text_columns(wh):
             values = [v for (v,) in wh.query(f'select distinct "{column}" from {schema}."{table}"') if v]
             blob = "\n".join(values)
             scanned += 1
-            hits = [n for n in needles if n in blob] + [n for n in needles if n.lower() in blob.lower()]
+            lowered = blob.lower()
+            hits = [e for e in emails if e in lowered] + employee.findall(blob)
             if hits:
                 found.append(f"{schema}.{table}.{column}: {len(hits)} identifiers")
     return scanned, found

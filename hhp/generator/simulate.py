@@ -62,6 +62,7 @@ HRIS_SICK_WEIGHTS = (0.14, 0.07, 0.04, 0.2, 0.3, 0.15, 0.1)
 BASELINE = {"SWEMWBS": (23.5, 3.6), "CBI_WORK": (45.0, 18.0), "BELONG": (3.6, 0.7), "ITQ": (2.4, 0.8)}
 LOADING = {"SWEMWBS": 0.7, "CBI_WORK": -0.6, "BELONG": 0.5, "ITQ": -0.5}
 STABILITY = 0.6  # correlation of a score with its baseline
+ICC = 0.05  # share of the common factor's variance between teams, in cluster RCTs
 
 
 @dataclass
@@ -110,10 +111,18 @@ class Absence:
 
 @dataclass
 class Delivery:
+    """One scheduled contact (an email, a letter, a module) and what became of it."""
+
     participant: Participant
     week: int
     received_at: datetime
-    status: str
+    status: str  # Delivered | Failed | FilteredAsSpam (email); Delivered | Returned (letter)
+    human_opens: int = 0
+    machine_opens: int = 0
+    clicks: int = 0
+    returned_on: date | None = None
+    launched_at: datetime | None = None
+    completed_at: datetime | None = None
 
 
 @dataclass
@@ -184,11 +193,27 @@ def simulate(study: Study, seed: int, scale: float = 1.0) -> StudyData:
     n = max(20, int(round(settings["participants"] * scale)))
     day0 = date.fromisoformat(settings["randomised_on"])
     control, treatment = study.arms[0], study.arms[1]
-    strata_names = settings["strata"]
+    strata_names = settings.get("strata") or [None]
     strata = [strata_names[i] for i in rng.integers(0, len(strata_names), n)]
-    arms = _allocate(rng, strata, study.arms)
+    clusters: list[str | None] = [None] * n
+    if study.design == "cluster_rct":
+        # members spread over teams; teams (not people) are randomised, 1:1
+        n_clusters = (
+            max(4, int(round(settings["clusters"] * min(1.0, scale)))) if scale < 1 else settings["clusters"]
+        )
+        teams = [f"T{c + 1:03d}" for c in range(n_clusters)]
+        clusters = [teams[i % n_clusters] for i in rng.permutation(n)]
+        team_arms = dict(zip(teams, _allocate(rng, [None] * n_clusters, study.arms), strict=True))
+        arms = [team_arms[c] for c in clusters]
+        team_effect = {t: rng.normal(0, np.sqrt(ICC)) for t in teams}
+    else:
+        arms = _allocate(rng, strata, study.arms)
     numbers = rng.choice(np.arange(100000, 999999), n, replace=False)
     effects = settings["effects"]
+    means = {
+        code: (settings.get("baseline_means", {}).get(code, mean), sd)
+        for code, (mean, sd) in BASELINE.items()
+    }
     timepoints = [tp.name for tp in study.timepoints]
     post = [tp for tp in timepoints if tp != "baseline"]
 
@@ -208,25 +233,27 @@ def simulate(study: Study, seed: int, scale: float = 1.0) -> StudyData:
             last_name=last,
             arm=arms[i],
             stratum=strata[i],
-            cluster_id=None,
+            cluster_id=clusters[i],
             randomised_on=day0,
             hire_date=day0 - timedelta(days=int(rng.integers(20, 3 * 365))),
             fte=fte,
             fte_change=fte_change,
-            org_unit=f"{strata[i][:3].upper()}-{int(rng.integers(1, 9)):02d}",
+            org_unit=clusters[i] or f"{(strata[i] or 'ORG')[:3].upper()}-{int(rng.integers(1, 9)):02d}",
             grade=str(rng.choice(GRADES)),
             job_role=str(rng.choice(ROLES)),
         )
         # scores: a common factor links instruments; each later score regresses to the mean
         common = rng.normal()
+        if p.cluster_id:  # members of a team resemble each other (intra-cluster correlation)
+            common = team_effect[p.cluster_id] + np.sqrt(1 - ICC) * common
         base = {}
-        for code, (mean, sd) in BASELINE.items():
+        for code, (mean, sd) in means.items():
             loading = LOADING[code]
             base[code] = mean + sd * (loading * common + np.sqrt(1 - loading**2) * rng.normal())
         p.scores["baseline"] = base
         for tp in post:
             scores = {}
-            for code, (mean, sd) in BASELINE.items():
+            for code, (mean, sd) in means.items():
                 effect = effects.get(code, {}).get(tp, 0.0) if p.arm == treatment else 0.0
                 scores[code] = (
                     mean
@@ -261,7 +288,8 @@ def simulate(study: Study, seed: int, scale: float = 1.0) -> StudyData:
         "participants": n,
         "arms": {"control": control, "intervention": treatment},
         "effects": {
-            code: {tp: float(effects.get(code, {}).get(tp, 0.0)) for tp in post} for code in BASELINE
+            code: {tp: float(effects.get(code, {}).get(tp, 0.0)) for tp in post}
+            for code in study.feeds.get("survey", {}).get("items", {})
         },
         "effects_note": "intervention minus control, on each outcome's scored scale",
         "leaving_within_period": settings["leaving_within_period"],
@@ -305,6 +333,22 @@ def _survey(rng, study: Study, participants: list[Participant]) -> list[SurveyRe
                     finished,
                     progress,
                     codes,
+                )
+            )
+        # someone answers the same wave again a few days later: the later complete answer counts
+        first = next((r for r in out if r.wave == tp.name and r.finished), None)
+        if first is not None:
+            again = first.recorded_at + timedelta(days=3, hours=2)
+            out.append(
+                SurveyResponse(
+                    first.participant,
+                    tp.name,
+                    again,
+                    again - timedelta(seconds=400),
+                    "IP Address",
+                    True,
+                    100,
+                    dict(item_codes(rng, first.participant.scores[tp.name])),
                 )
             )
         # the survey team's own test run
@@ -359,15 +403,50 @@ def _absences(rng, study: Study, participants: list[Participant]) -> list[Absenc
 
 
 def _deliveries(rng, study: Study, participants, treatment: str) -> list[Delivery]:
+    kind, count = study.contacts.get("kind"), int(study.contacts.get("count", 0))
+    uptake = study.generator.get("module_uptake", {})
     out = []
     for p in participants:
         if p.arm != treatment:
             continue
-        for week in range(1, int(study.contacts.get("count", 0)) + 1):
+        launched_before = True
+        for week in range(1, count + 1):
             sent = datetime.combine(p.randomised_on + timedelta(days=7 * week), datetime.min.time())
             sent += timedelta(hours=9, seconds=int(rng.integers(0, 600)))
+            gone = p.termination_date is not None and p.termination_date < sent.date()
+            if kind == "letter":
+                returned = gone or rng.random() < 0.03
+                out.append(
+                    Delivery(
+                        p,
+                        week,
+                        sent,
+                        "Returned" if returned else "Delivered",
+                        returned_on=sent.date() + timedelta(days=int(rng.integers(5, 20)))
+                        if returned
+                        else None,
+                    )
+                )
+                continue
+            if kind == "module":
+                # few start, fewer go on, almost no one completes (STUDIES.md: under 2%)
+                p_launch = uptake.get("launched", 0.1) if week == 1 else 0.6
+                launched = launched_before and not gone and rng.random() < p_launch
+                launched_before = launched
+                d = Delivery(p, week, sent, "Delivered")
+                if launched:
+                    d.launched_at = sent + timedelta(days=int(rng.integers(0, 6)), hours=3)
+                    if rng.random() < 0.5:
+                        d.completed_at = d.launched_at + timedelta(minutes=int(rng.integers(10, 90)))
+                out.append(d)
+                continue
             status = str(rng.choice(["Delivered", "Failed", "FilteredAsSpam"], p=[0.97, 0.02, 0.01]))
-            if p.termination_date and p.termination_date < sent.date():
+            if gone:
                 status = "Failed"
-            out.append(Delivery(p, week, sent, status))
+            d = Delivery(p, week, sent, status)
+            if status == "Delivered":
+                d.machine_opens = int(rng.random() < 0.35)  # mail privacy proxies open everything
+                d.human_opens = int(rng.random() < 0.55) * int(rng.integers(1, 3))
+                d.clicks = int(d.human_opens > 0 and rng.random() < 0.2)
+            out.append(d)
     return out

@@ -9,7 +9,7 @@ import csv
 import json
 import uuid
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -110,9 +110,8 @@ def hr_leavers_csv(data: StudyData, folder: Path, rng) -> list[Path]:
 
 
 def hris_absence_json(data: StudyData, folder: Path, rng) -> list[Path]:
-    day0 = _day0(data)
     files = []
-    for extract in (day0 + timedelta(days=120), day0 + timedelta(days=data.study.hr_period_days + 60)):
+    for extract in _absence_extracts(data):
         by_worker: dict[str, list[dict]] = {}
         for a in data.absences:
             if a.start > extract:
@@ -244,6 +243,190 @@ def qualtrics_csv(data: StudyData, folder: Path, rng) -> list[Path]:
     return files
 
 
+ESR_TYPES = {"SICK": "Sickness", "ANNUAL": "Annual Leave", "PARENTAL": "Maternity", "OTHER": "Special Leave"}
+ESR_REASONS = {
+    "stress": "S10 Anxiety/stress/depression/other psychiatric illnesses",
+    "anxiety": "S10 Anxiety/stress/depression/other psychiatric illnesses",
+    "depression": "S10 Anxiety/stress/depression/other psychiatric illnesses",
+    "musculoskeletal": "S11 Back Problems",
+    "respiratory": "S13 Cold, Cough, Flu - Influenza",
+    "gastro": "S25 Gastrointestinal problems",
+    "other": "S98 Other known causes - not elsewhere classified",
+}
+
+
+def _absence_extracts(data: StudyData) -> tuple[date, date]:
+    day0 = _day0(data)
+    return day0 + timedelta(days=120), day0 + timedelta(days=data.study.hr_period_days + 60)
+
+
+def esr_absence_csv(data: StudyData, folder: Path, rng) -> list[Path]:
+    files = []
+    for extract in _absence_extracts(data):  # cumulative: the later extract repeats the earlier
+        rows = []
+        for a in sorted(data.absences, key=lambda a: (a.start, a.participant.employee_number)):
+            if a.start > extract:
+                continue
+            ongoing = a.end > extract
+            days = ((extract if ongoing else a.end) - a.start).days + 1
+            reason = ESR_REASONS[a.reason] if a.reason else ""
+            rows.append(
+                [
+                    a.participant.employee_number,
+                    ESR_TYPES[a.type],
+                    reason,
+                    _uk(a.start),
+                    "" if ongoing else _uk(a.end),
+                    days,
+                    round(days * a.participant.fte, 2),
+                ]
+            )
+        files.append(
+            _csv(folder / f"esr_absence_{extract.isoformat()}.csv", adapters.esr_absence_csv.HEADER, rows)
+        )
+    return files
+
+
+def sendgrid_events_jsonl(data: StudyData, folder: Path, rng) -> list[Path]:
+    events = []
+    for d in data.deliveries:
+        message = f"{rng.bytes(8).hex()}.filter{int(rng.integers(1, 99))}"
+        base = {
+            "email": d.participant.email,
+            "sg_message_id": message,
+            "study_message_no": str(d.week),
+            "category": "wellbeing" if rng.random() < 0.5 else ["wellbeing", f"week-{d.week}"],
+        }
+        t = int(d.received_at.replace(tzinfo=UTC).timestamp())
+
+        def event(kind: str, at: int, base: dict = base, **extra) -> None:
+            events.append(
+                {**base, "event": kind, "timestamp": at, "sg_event_id": rng.bytes(12).hex(), **extra}
+            )
+
+        event("processed", t)
+        if d.status == "Delivered":
+            event("delivered", t + int(rng.integers(1, 60)))
+        else:
+            event("bounce", t + 30, reason="550 mailbox unavailable", type="bounce")
+        for _ in range(d.machine_opens):
+            event("open", t + 90, sg_machine_open=True, useragent="Mozilla/5.0", ip=_ip(rng))
+        for k in range(d.human_opens):
+            event("open", t + 3600 * (k + 1), sg_machine_open=False, useragent="Mozilla/5.0", ip=_ip(rng))
+        for _ in range(d.clicks):
+            event("click", t + 3700, url="https://stories.example/read", useragent="Mozilla/5.0", ip=_ip(rng))
+    events.sort(key=lambda e: e["timestamp"])
+    # the webhook delivers at least once: some events arrive twice
+    for i in rng.choice(len(events), size=max(1, len(events) // 50), replace=False) if events else []:
+        events.append(dict(events[int(i)]))
+    events.sort(key=lambda e: e["timestamp"])
+    if not events:
+        return []
+    middle = events[len(events) // 2]["timestamp"]
+    files = []
+    # two stream files that overlap by an hour of events
+    for part, chosen in (
+        ("a", [e for e in events if e["timestamp"] <= middle + 3600]),
+        ("b", [e for e in events if e["timestamp"] > middle]),
+    ):
+        last = datetime.fromtimestamp(chosen[-1]["timestamp"], UTC).date() + timedelta(days=1)
+        path = folder / f"sendgrid_events_{part}_{last.isoformat()}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(json.dumps(e) + "\n" for e in chosen), encoding="utf-8")
+        files.append(path)
+    return files
+
+
+def postal_dispatch_csv(data: StudyData, folder: Path, rng) -> list[Path]:
+    rows = [
+        [
+            d.participant.participant_id,
+            f"L{d.week}-{d.participant.participant_id}",
+            d.received_at.date().isoformat(),
+            "Y" if d.returned_on else "N",
+            d.returned_on.isoformat() if d.returned_on else "",
+        ]
+        for d in data.deliveries
+    ]
+    last = max((d.returned_on or d.received_at.date() for d in data.deliveries), default=_day0(data))
+    path = folder / f"postal_dispatch_{(last + timedelta(days=2)).isoformat()}.csv"
+    return [_csv(path, adapters.postal_dispatch_csv.HEADER, rows)]
+
+
+def xapi_statements_json(data: StudyData, folder: Path, rng) -> list[Path]:
+    verbs = "http://adlnet.gov/expapi/verbs/"
+    bst = timezone(timedelta(hours=1))
+    statements = []
+    for d in data.deliveries:
+        steps = [("launched", d.launched_at)]
+        if d.launched_at and d.completed_at:
+            steps += [
+                ("progressed", d.launched_at + (d.completed_at - d.launched_at) / 2),
+                ("completed", d.completed_at),
+            ]
+        for verb, at in steps:
+            if at is None:
+                continue
+            local = at.replace(tzinfo=UTC).astimezone(bst)  # the store records local time with offset
+            statement = {
+                "id": str(uuid.UUID(bytes=rng.bytes(16))),
+                "actor": {"objectType": "Agent", "mbox": f"mailto:{d.participant.email}"},
+                "verb": {"id": verbs + verb, "display": {"en-US": verb}},
+                "object": {"id": f"https://learning.org.example/goal-setting/module/{d.week}"},
+                "timestamp": local.isoformat(),
+                "stored": (local + timedelta(seconds=2)).isoformat(),
+            }
+            if verb == "completed":
+                statement["result"] = {"completion": True}
+            statements.append(statement)
+    statements.sort(key=lambda st: st["timestamp"])
+    last = _day0(data) + timedelta(days=7 * int(data.study.contacts.get("count", 0)) + 14)
+    path = folder / f"xapi_statements_{last.isoformat()}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"statements": statements, "more": ""}), encoding="utf-8")
+    return [path]
+
+
+REDCAP_EVENTS = {"baseline": "baseline_arm_1", "endline": "endline_arm_1", "followup": "followup_arm_1"}
+
+
+def redcap_csv(data: StudyData, folder: Path, rng) -> list[Path]:
+    survey = data.study.feeds["survey"]
+    partner_columns = [c for columns in survey["items"].values() for c in columns]
+    canonical = data.study.survey_item_columns()
+    header = [*adapters.redcap_csv.METADATA, *partner_columns, "wellbeing_complete"]
+    # REDCap keeps one record per participant per event: the later answer overwrites
+    latest = {}
+    for r in sorted(data.responses, key=lambda r: r.recorded_at):
+        if r.status == "IP Address":
+            latest[(r.participant.participant_id, r.wave)] = r
+    files = []
+    waves = [tp.name for tp in data.study.timepoints]
+    # cumulative exports: after baseline, then after the last wave
+    for upto in (waves[:1], waves):
+        chosen = [r for (pid, wave), r in sorted(latest.items()) if wave in upto]
+        rows = []
+        for r in chosen:
+            values = [r.codes.get(canonical[c]) for c in partner_columns]
+            complete = "2" if r.finished else "0"
+            stamp = r.recorded_at.strftime("%Y-%m-%d %H:%M") if r.finished else "[not completed]"
+            rows.append(
+                [
+                    r.participant.participant_id,
+                    REDCAP_EVENTS[r.wave],
+                    "",
+                    "",
+                    stamp,
+                    *("" if v is None else v for v in values),
+                    complete,
+                ]
+            )
+        tp = next(t for t in data.study.timepoints if t.name == upto[-1])
+        extract = _day0(data) + timedelta(days=tp.window_end + 20)
+        files.append(_csv(folder / f"redcap_export_{extract.isoformat()}.csv", header, rows))
+    return files
+
+
 WRITERS: dict[str, Callable[[StudyData, Path, np.random.Generator], list[Path]]] = {
     "allocation_csv": allocation_csv,
     "hr_roster_csv": hr_roster_csv,
@@ -251,6 +434,11 @@ WRITERS: dict[str, Callable[[StudyData, Path, np.random.Generator], list[Path]]]
     "hris_absence_json": hris_absence_json,
     "exchange_message_trace_csv": exchange_message_trace_csv,
     "qualtrics_csv": qualtrics_csv,
+    "esr_absence_csv": esr_absence_csv,
+    "sendgrid_events_jsonl": sendgrid_events_jsonl,
+    "postal_dispatch_csv": postal_dispatch_csv,
+    "xapi_statements_json": xapi_statements_json,
+    "redcap_csv": redcap_csv,
 }
 
 
@@ -262,4 +450,10 @@ def write_study(data: StudyData, out: Path, seed: int) -> list[Path]:
         if writer is None:
             raise NotImplementedError(f"no generator for format {spec['format']} yet")
         files += writer(data, out / data.study.study_id / feed, rng)
+    # a partner re-sends a file unchanged under a new name
+    roster = sorted((out / data.study.study_id / "roster").glob("hr_roster_*.csv"))
+    if roster:
+        resent = roster[0].with_name(f"hr_roster_resent_{roster[-1].stem[-10:]}.csv")
+        resent.write_bytes(roster[0].read_bytes())
+        files.append(resent)
     return files

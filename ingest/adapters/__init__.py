@@ -4,11 +4,16 @@ from types import ModuleType
 
 from ingest.adapters import (
     allocation_csv,
+    esr_absence_csv,
     exchange_message_trace_csv,
     hr_leavers_csv,
     hr_roster_csv,
     hris_absence_json,
+    postal_dispatch_csv,
     qualtrics_csv,
+    redcap_csv,
+    sendgrid_events_jsonl,
+    xapi_statements_json,
 )
 
 ADAPTERS: dict[str, ModuleType] = {
@@ -18,7 +23,12 @@ ADAPTERS: dict[str, ModuleType] = {
         hr_roster_csv,
         hr_leavers_csv,
         hris_absence_json,
+        esr_absence_csv,
         exchange_message_trace_csv,
+        sendgrid_events_jsonl,
+        postal_dispatch_csv,
+        xapi_statements_json,
         qualtrics_csv,
+        redcap_csv,
     )
 }

@@ -1,5 +1,9 @@
-with absences as (
+with hris_absences as (
     select * from {{ ref('stg_hris__absences') }}
+),
+
+esr_absences as (
+    select * from {{ ref('stg_esr__absences') }}
 ),
 
 participants as (
@@ -8,6 +12,13 @@ participants as (
 
 periods as (
     select * from {{ ref('int_hr_employment_periods') }}
+),
+
+-- both absence formats are staged to the same columns
+absences as (
+    select * from hris_absences
+    union all
+    select * from esr_absences
 ),
 
 sickness as (

@@ -6,8 +6,12 @@
                '(cbi_work_4 - 1) * 25', '(cbi_work_5 - 1) * 25', '(cbi_work_6 - 1) * 25',
                '(5 - cbi_work_7) * 25'] -%}
 
-with responses as (
+with qualtrics_responses as (
     select * from {{ ref('stg_qualtrics__responses') }}
+),
+
+redcap_responses as (
+    select * from {{ ref('stg_redcap__responses') }}
 ),
 
 participants as (
@@ -20,6 +24,13 @@ timepoints as (
 
 swemwbs_conversion as (
     select * from {{ ref('swemwbs_conversion') }}
+),
+
+-- both survey formats are staged to the same columns
+responses as (
+    select * from qualtrics_responses
+    union all
+    select * from redcap_responses
 ),
 
 real_responses as (

@@ -28,6 +28,7 @@ final as (
         unit as partner_unit,
         extract_date,
         -- lineage
+        'hris_absence_json' as source_format,
         _file_key as source_file_key,
         _row_number as source_row_number
     from ranked

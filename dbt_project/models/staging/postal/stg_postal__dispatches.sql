@@ -1,0 +1,33 @@
+with source as (
+    select * from {{ source('postal', 'postal_dispatch_csv') }}
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by study_id, participant_id, letter_ref
+            order by _extract_date desc, _ingested_at desc, _row_number desc
+        ) as recency_rank
+    from source
+),
+
+final as (
+    select
+        -- ids
+        study_id,
+        participant_id,
+        letter_ref,
+        -- dispatch
+        dispatched_on,
+        returned_undelivered,
+        returned_on,
+        not returned_undelivered as is_delivered,
+        -- lineage
+        _file_key as source_file_key,
+        _row_number as source_row_number
+    from ranked
+    where recency_rank = 1
+)
+
+select * from final

@@ -1,0 +1,34 @@
+with source as (
+    select * from {{ source('xapi', 'xapi_statements_json') }}
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by study_id, statement_id
+            order by _extract_date desc, _ingested_at desc, _row_number desc
+        ) as recency_rank
+    from source
+),
+
+final as (
+    select
+        -- ids
+        study_id,
+        statement_id,
+        email_pseudonym,
+        -- statement
+        verb,
+        module_no,
+        completion,
+        statement_at,
+        stored_at,
+        -- lineage
+        _file_key as source_file_key,
+        _row_number as source_row_number
+    from ranked
+    where recency_rank = 1
+)
+
+select * from final

@@ -1,0 +1,66 @@
+"""sendgrid_events_jsonl: an email service's event webhook stream, one event per line.
+
+The recipient's email is pseudonymised; user agents, IP addresses and clicked URLs are
+dropped. The same event (sg_event_id) can arrive more than once: staging keeps one.
+"""
+
+from ingest.adapters._base import ParseContext, first_violation, read_json_lines, require_present
+
+FORMAT = "sendgrid_events_jsonl"
+COLUMNS = [
+    ("sg_event_id", "text"),
+    ("sg_message_id", "text"),
+    ("email_pseudonym", "text"),
+    ("event", "text"),
+    ("event_at", "timestamp"),
+    ("message_no", "bigint"),
+    ("is_machine_open", "boolean"),
+    ("category", "text"),
+    ("bounce_reason", "text"),
+    ("bounce_type", "text"),
+]
+FIELDS = {
+    "email": "VARCHAR",
+    "timestamp": "VARCHAR",
+    "event": "VARCHAR",
+    "sg_event_id": "VARCHAR",
+    "sg_message_id": "VARCHAR",
+    "category": "JSON",
+    "study_message_no": "VARCHAR",
+    "sg_machine_open": "VARCHAR",
+    "reason": "VARCHAR",
+    "type": "VARCHAR",
+}
+
+
+def parse(ctx: ParseContext) -> str:
+    read_json_lines(ctx, FIELDS)
+    for field in ("email", "timestamp", "event", "sg_event_id"):
+        require_present(ctx, f'"{field}"', field)
+    first_violation(
+        ctx, "try_cast(\"timestamp\" as bigint) is null", "number",
+        "field 'timestamp' is not Unix seconds",
+    )  # fmt: skip
+    first_violation(
+        ctx, "study_message_no is not null and try_cast(study_message_no as bigint) is null", "number",
+        "field 'study_message_no' is not a message number",
+    )  # fmt: skip
+    first_violation(
+        ctx, "sg_machine_open is not null and lower(sg_machine_open) not in ('true', 'false')", "value set",
+        "field 'sg_machine_open' is not true or false",
+    )  # fmt: skip
+    return f"""
+        select
+            _row_number,
+            sg_event_id,
+            sg_message_id,
+            {ctx.email_pseudonym("email")} as email_pseudonym,
+            trim(event) as event,
+            cast(to_timestamp(cast("timestamp" as bigint)) at time zone 'UTC' as timestamp) as event_at,
+            cast(study_message_no as bigint) as message_no,
+            lower(sg_machine_open) = 'true' as is_machine_open,
+            cast(category as varchar) as category,
+            reason as bounce_reason,
+            "type" as bounce_type
+        from source
+    """

@@ -1,0 +1,91 @@
+"""xapi_statements_json: a learning record store's export, one JSON document per file.
+
+_row_number is the statement's position in the document (1-based). The actor's mbox
+(mailto: plus the work email) is pseudonymised; timestamps carry offsets and are stored
+in UTC.
+"""
+
+from ingest.adapters._base import FileRejected, ParseContext, first_violation, require_present
+
+FORMAT = "xapi_statements_json"
+COLUMNS = [
+    ("statement_id", "text"),
+    ("email_pseudonym", "text"),
+    ("verb", "text"),
+    ("object_id", "text"),
+    ("module_no", "bigint"),
+    ("completion", "boolean"),
+    ("statement_at", "timestamp"),
+    ("stored_at", "timestamp"),
+]
+STATEMENT = (
+    "STRUCT(id VARCHAR, actor STRUCT(objectType VARCHAR, mbox VARCHAR), "
+    "verb STRUCT(id VARCHAR), object STRUCT(id VARCHAR), result STRUCT(completion BOOLEAN), "
+    '"timestamp" VARCHAR, stored VARCHAR)'
+)
+VERBS = "http://adlnet.gov/expapi/verbs/"
+
+
+def parse(ctx: ParseContext) -> str:
+    import duckdb
+
+    try:
+        ctx.con.execute(
+            f"""
+            create table document as
+            select * from read_json('{ctx.path}', format = 'unstructured', records = true,
+                                    columns = {{'statements': '{STATEMENT}[]', 'more': 'VARCHAR'}})
+            """
+        )
+    except duckdb.Error as error:
+        message = str(error).split("\n")[0].replace(str(ctx.path), "the file")
+        raise FileRejected("file structure", f"not an xAPI statements document ({message})") from None
+    if ctx.con.execute("select count(*) from document where statements is not null").fetchone()[0] != 1:
+        raise FileRejected("file structure", "expected one document with a 'statements' list")
+    ctx.con.execute(
+        """
+        create table source as
+        with statements as (
+            select generate_subscripts(statements, 1) as _row_number, unnest(statements) as s
+            from document
+        )
+        select
+            _row_number, s.id as id, s.actor.mbox as mbox, s.verb.id as verb_id,
+            s.object.id as object_id, s.result.completion as completion,
+            s."timestamp" as "timestamp", s.stored as stored
+        from statements
+        """
+    )
+    if ctx.con.execute("select count(*) from source").fetchone()[0] == 0:
+        raise FileRejected("not empty", "the document holds no statements")
+    for column, label in (("id", "id"), ("mbox", "actor.mbox"), ("verb_id", "verb.id"),
+                          ("object_id", "object.id"), ('"timestamp"', "timestamp")):  # fmt: skip
+        require_present(ctx, column, label)
+    first_violation(
+        ctx, "mbox not like 'mailto:%'", "value set", "field 'actor.mbox' is not a mailto: address"
+    )
+    first_violation(
+        ctx, f"verb_id not in ('{VERBS}launched', '{VERBS}progressed', '{VERBS}completed')",
+        "value set", "field 'verb.id' is not launched, progressed or completed",
+    )  # fmt: skip
+    first_violation(
+        ctx, "try_cast(regexp_extract(\"object_id\", '/(\\d+)$', 1) as bigint) is null", "module number",
+        "field 'object.id' does not end with a module number",
+    )  # fmt: skip
+    first_violation(
+        ctx, "try_cast(\"timestamp\" as timestamptz) is null", "parseable date",
+        "field 'timestamp' is not an ISO 8601 date-time with offset",
+    )  # fmt: skip
+    return f"""
+        select
+            _row_number,
+            id as statement_id,
+            {ctx.email_pseudonym("substr(mbox, 8)")} as email_pseudonym,
+            replace(verb_id, '{VERBS}', '') as verb,
+            object_id,
+            cast(regexp_extract(object_id, '/(\\d+)$', 1) as bigint) as module_no,
+            completion,
+            cast(cast("timestamp" as timestamptz) at time zone 'UTC' as timestamp) as statement_at,
+            cast(try_cast(stored as timestamptz) at time zone 'UTC' as timestamp) as stored_at
+        from source
+    """
