@@ -190,10 +190,10 @@ def run() -> None:
 
 @app.command()
 def demo(
-    studies: list[str] = typer.Option(["mod_ding"], "--studies"),
+    studies: list[str] = typer.Option(None, "--studies", help="Study ids (default: all registered)."),
     seed: int = typer.Option(42, "--seed"),
 ) -> None:
-    """Generate, land and run one study's files end to end on the embedded default."""
+    """Generate, land and run every registered study's files end to end."""
     from hhp.generator import generate as run_generate
     from ingest.landing import files_under, open_landing
 
@@ -209,7 +209,7 @@ def demo(
     generated = settings.home / "generated"
     shutil.rmtree(generated, ignore_errors=True)
     with _spinner("generating partner files"):
-        result = run_generate(generated, studies, seed)
+        result = run_generate(generated, studies or None, seed)
     console.print(f"generated {len(result['files'])} partner files in {generated}")
     landing = open_landing(settings)
     files = [(f, k) for f, k in files_under([generated]) if f.name != "truth.json"]
@@ -225,8 +225,8 @@ def demo(
 
 @app.command()
 def status() -> None:
-    """Per study and feed: files loaded, quarantined, waiting."""
-    from hhp.status import ledger_status
+    """Per study and feed: files loaded, quarantined, waiting; exit 1 if they do not reconcile."""
+    from hhp.status import ledger_status, reconcile
 
     counts = ledger_status(load_settings())
     table = Table("study", "feed", "loaded", "quarantined", "waiting", "rows loaded")
@@ -235,6 +235,12 @@ def status() -> None:
             study_id, feed, str(c["loaded"]), str(c["quarantined"]), str(c["waiting"]), str(c["rows"])
         )
     console.print(table)
+    check = reconcile(counts)
+    summary = (f"{check.landed} landed = {check.loaded} loaded + {check.quarantined} quarantined "
+               f"+ {check.waiting} waiting")  # fmt: skip
+    if not check.holds:
+        _fail("reconciliation does not hold: " + summary + "; " + "; ".join(check.mismatches))
+    console.print(f"reconciled: {summary}")
 
 
 def main() -> None:  # pragma: no cover

@@ -6,6 +6,7 @@ HHP_ARCHIVE        where loaded files go (default: beside the landing area)
 HHP_QUARANTINE     where rejected files go, with their reasons (default: beside the landing area)
 HHP_WAREHOUSE      DuckDB file path, or a postgresql:// URL (default $HHP_HOME/warehouse.duckdb)
 HHP_PSEUDONYM_KEY  the HMAC key for pseudonyms; only the local DuckDB default may create one
+HHP_STUDIES        the study registry folder (default: studies/ in this repository)
 """
 
 from __future__ import annotations

@@ -1,26 +1,77 @@
-"""Per study and feed: files loaded, quarantined and waiting, and the reconciliation."""
+"""Per study and feed: files loaded, quarantined and waiting, and the reconciliation that
+every landed file is in exactly one of those states."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from hhp.config import Settings
 from hhp.warehouse import open_warehouse
 from ingest import ledger
 from ingest.landing import open_landing
 
+Counts = dict[tuple[str, str], dict[str, int]]
 
-def ledger_status(settings: Settings) -> dict[tuple[str, str], dict[str, int]]:
-    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(
-        lambda: {"loaded": 0, "quarantined": 0, "waiting": 0, "rows": 0}
-    )
+
+def _group(key: str) -> tuple[str, str]:
+    parts = key.split("/")
+    return (parts[0], parts[1]) if len(parts) == 3 else ("?", "?")
+
+
+def _empty() -> dict[str, int]:
+    return {"loaded": 0, "quarantined": 0, "waiting": 0, "rows": 0, "archived": 0, "in_quarantine": 0}
+
+
+def ledger_status(settings: Settings) -> Counts:
+    counts: Counts = defaultdict(_empty)
     with open_warehouse(settings) as wh:
         for study_id, feed, state, files, rows in ledger.summary(wh):
             entry = counts[(study_id or "?", feed or "?")]
             entry[state] += files
             entry["rows"] += int(rows or 0)
-    for landed in open_landing(settings).list():
-        parts = landed.parts
-        key = (parts[0], parts[1]) if len(parts) == 3 else ("?", "?")
-        counts[key]["waiting"] += 1
+    landing = open_landing(settings)
+    for landed in landing.list():
+        counts[_group(landed.key)]["waiting"] += 1
+    for key in landing.archived():
+        counts[_group(key)]["archived"] += 1
+    for key in landing.quarantined():
+        counts[_group(key)]["in_quarantine"] += 1
     return dict(sorted(counts.items()))
+
+
+@dataclass
+class Reconciliation:
+    landed: int
+    loaded: int
+    quarantined: int
+    waiting: int
+    mismatches: list[str]
+
+    @property
+    def holds(self) -> bool:
+        return not self.mismatches and self.landed == self.loaded + self.quarantined + self.waiting
+
+
+def reconcile(counts: Counts) -> Reconciliation:
+    """Landed files are those still waiting plus those moved to the archive or quarantine;
+    each moved file must have exactly one ledger entry in the matching state."""
+    mismatches = []
+    for (study_id, feed), c in counts.items():
+        if c["archived"] != c["loaded"]:
+            mismatches.append(
+                f"{study_id}/{feed}: {c['archived']} archived, {c['loaded']} loaded in the ledger"
+            )
+        if c["in_quarantine"] != c["quarantined"]:
+            mismatches.append(
+                f"{study_id}/{feed}: {c['in_quarantine']} in quarantine, "
+                f"{c['quarantined']} quarantined in the ledger"
+            )
+    landed = sum(c["archived"] + c["in_quarantine"] + c["waiting"] for c in counts.values())
+    return Reconciliation(
+        landed,
+        sum(c["loaded"] for c in counts.values()),
+        sum(c["quarantined"] for c in counts.values()),
+        sum(c["waiting"] for c in counts.values()),
+        mismatches,
+    )

@@ -63,14 +63,24 @@ class LocalLanding:
         shutil.copyfile(source, partial)
         os.replace(partial, target)
 
-    def list(self) -> list[LandedFile]:
-        if not self.root.exists():
+    @staticmethod
+    def _keys(root: Path) -> list[str]:
+        if not root.exists():
             return []
         return [
-            LandedFile(p.relative_to(self.root).as_posix(), p.stat().st_size)
-            for p in sorted(self.root.rglob("*"))
-            if p.is_file() and not p.name.startswith(".")
+            p.relative_to(root).as_posix()
+            for p in sorted(root.rglob("*"))
+            if p.is_file() and not p.name.startswith(".") and not p.name.endswith(REASON_SUFFIX)
         ]
+
+    def list(self) -> list[LandedFile]:
+        return [LandedFile(key, (self.root / key).stat().st_size) for key in self._keys(self.root)]
+
+    def archived(self) -> list[str]:
+        return self._keys(self.archive_root)
+
+    def quarantined(self) -> list[str]:
+        return self._keys(self.quarantine_root)
 
     @contextmanager
     def local_copy(self, key: str) -> Iterator[Path]:
@@ -114,13 +124,23 @@ class S3Landing:
     def put(self, source: Path, key: str) -> None:
         self.s3.upload_file(str(source), self.bucket, self._object(self.prefix, key))
 
-    def list(self) -> list[LandedFile]:
+    def _objects(self, bucket: str, prefix: str) -> list[LandedFile]:
         out = []
-        start = f"{self.prefix}/" if self.prefix else ""
-        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start):
+        start = f"{prefix}/" if prefix else ""
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=start):
             for obj in page.get("Contents", []):
-                out.append(LandedFile(obj["Key"][len(start) :], obj["Size"]))
+                if not obj["Key"].endswith(REASON_SUFFIX):
+                    out.append(LandedFile(obj["Key"][len(start) :], obj["Size"]))
         return sorted(out, key=lambda f: f.key)
+
+    def list(self) -> list[LandedFile]:
+        return self._objects(self.bucket, self.prefix)
+
+    def archived(self) -> list[str]:
+        return [f.key for f in self._objects(self.archive_bucket, self.archive_prefix)]
+
+    def quarantined(self) -> list[str]:
+        return [f.key for f in self._objects(self.quarantine_bucket, self.quarantine_prefix)]
 
     @contextmanager
     def local_copy(self, key: str) -> Iterator[Path]:
@@ -129,19 +149,29 @@ class S3Landing:
             self.s3.download_file(self.bucket, self._object(self.prefix, key), str(path))
             yield path
 
-    def _move(self, key: str, bucket: str, prefix: str) -> None:
+    def _move(self, key: str, bucket: str, prefix: str, sha256: str) -> str:
         source = {"Bucket": self.bucket, "Key": self._object(self.prefix, key)}
-        self.s3.copy_object(Bucket=bucket, Key=self._object(prefix, key), CopySource=source)
+        target = self._object(prefix, key)
+        try:  # a re-sent name with new content keeps both versions, as in a local folder
+            existing = self.s3.head_object(Bucket=bucket, Key=target)["Metadata"].get("sha256")
+            if existing != sha256:
+                stem, dot, suffix = target.rpartition(".")
+                target = f"{stem}.{sha256[:12]}{dot}{suffix}"
+        except self.s3.exceptions.ClientError:
+            pass
+        self.s3.copy_object(Bucket=bucket, Key=target, CopySource=source, MetadataDirective="REPLACE",
+                            Metadata={"sha256": sha256})  # fmt: skip
         self.s3.delete_object(**source)
+        return target
 
     def archive(self, key: str, sha256: str) -> None:
-        self._move(key, self.archive_bucket, self.archive_prefix)
+        self._move(key, self.archive_bucket, self.archive_prefix, sha256)
 
     def quarantine(self, key: str, sha256: str, reason: str) -> None:
-        self._move(key, self.quarantine_bucket, self.quarantine_prefix)
+        target = self._move(key, self.quarantine_bucket, self.quarantine_prefix, sha256)
         self.s3.put_object(
             Bucket=self.quarantine_bucket,
-            Key=self._object(self.quarantine_prefix, key) + REASON_SUFFIX,
+            Key=target + REASON_SUFFIX,
             Body=(reason + "\n").encode("utf-8"),
         )
 

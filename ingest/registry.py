@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -101,8 +102,13 @@ def _parse(raw: dict[str, Any], source: Path) -> Study:
     )
 
 
+def load_registry(directory: Path | None = None) -> dict[str, Study]:
+    """The registered studies: studies/*.yml, or the folder HHP_STUDIES names."""
+    return _load(Path(directory or os.environ.get("HHP_STUDIES") or STUDIES_DIR).resolve())
+
+
 @cache
-def load_registry(directory: Path = STUDIES_DIR) -> dict[str, Study]:
+def _load(directory: Path) -> dict[str, Study]:
     studies = {}
     for path in sorted(directory.glob("*.yml")):
         study = _parse(yaml.safe_load(path.read_text()), path)

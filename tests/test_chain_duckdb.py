@@ -11,7 +11,7 @@ import pytest
 from analysis.effects import summarise
 from expectations.gate import GateFailed, enforce, run_gate
 from hhp.instruments import ITEM_SCALES, SWEMWBS_METRIC
-from hhp.status import ledger_status
+from hhp.status import ledger_status, reconcile
 from hhp.warehouse import open_warehouse
 
 from .conftest import STUDY, settings_for
@@ -148,6 +148,9 @@ def test_report_is_written_and_self_contained(duckdb_chain):
 
 def test_status_reconciles_landed_with_loaded_quarantined_waiting(duckdb_chain, generated):
     counts = ledger_status(duckdb_chain)
+    check = reconcile(counts)
     landed = sum(1 for p in (generated / STUDY).rglob("*") if p.is_file())
-    assert sum(c["loaded"] + c["quarantined"] + c["waiting"] for c in counts.values()) == landed
-    assert counts[(STUDY, "allocation")] == {"loaded": 1, "quarantined": 0, "waiting": 0, "rows": 1200}
+    assert check.holds and check.mismatches == []
+    assert check.landed == landed == check.loaded + check.quarantined + check.waiting
+    allocation = counts[(STUDY, "allocation")]
+    assert (allocation["loaded"], allocation["archived"], allocation["rows"]) == (1, 1, 1200)

@@ -1,0 +1,126 @@
+"""The whole programme: five studies, eleven formats, re-sent files, a study added by registry alone."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import random
+import shutil
+
+import pytest
+import yaml
+
+from hhp import STUDIES_DIR
+from hhp.generator import generate
+from hhp.status import ledger_status, reconcile
+from hhp.warehouse import open_warehouse
+from ingest.adapters import ADAPTERS
+from ingest.landing import files_under, open_landing
+
+from .conftest import SEED, run_chain, settings_for
+from .test_no_identifiers import _scan
+
+pytestmark = pytest.mark.slow
+MARTS = ("dim_study", "dim_participant", "fct_outcomes")
+
+
+@pytest.fixture(scope="module")
+def programme(tmp_path_factory):
+    out = tmp_path_factory.mktemp("programme_files")
+    generate(out, None, seed=SEED)
+    settings = settings_for(tmp_path_factory.mktemp("programme_home"))
+    run_chain(settings, out, with_report=False)
+    return settings, out
+
+
+def _marts_digest(settings) -> dict[str, str]:
+    digests = {}
+    with open_warehouse(settings) as wh:
+        for mart in MARTS:
+            rows = wh.query(f"select * from marts.{mart} order by all")
+            digests[mart] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return digests
+
+
+def test_every_format_reaches_its_raw_table(programme):
+    settings, _ = programme
+    with open_warehouse(settings) as wh:
+        counts = {fmt: wh.query(f"select count(*) from raw.{fmt}")[0][0] for fmt in ADAPTERS}
+        studies = {s for (s,) in wh.query("select study_id from marts.dim_participant group by study_id")}
+    assert len(counts) == 11 and all(n > 0 for n in counts.values()), counts
+    assert studies == {"mod_ding", "dispatch_stories", "tea_coffee", "gratitude_letters", "goal_setting"}
+
+
+def test_the_cluster_trial_keeps_every_team_in_one_arm(programme):
+    settings, _ = programme
+    with open_warehouse(settings) as wh:
+        rows = wh.query(
+            "select cluster_id, count(distinct arm) from marts.dim_participant "
+            "where study_id = 'tea_coffee' group by cluster_id"
+        )
+    assert len(rows) == 40 and all(arms == 1 for _, arms in rows)
+
+
+def test_reconciliation_holds_and_no_identifier_is_stored(programme):
+    settings, out = programme
+    check = reconcile(ledger_status(settings))
+    landed = sum(1 for p in out.rglob("*") if p.is_file() and p.name != "truth.json")
+    assert check.holds and check.landed == landed and check.waiting == 0
+    identifiers = {"email": set(), "employee_number": set()}
+    for allocation in out.glob("*/allocation/*.csv"):
+        with open(allocation, newline="") as handle:
+            for row in csv.DictReader(handle):
+                identifiers["email"].add(row["email"])
+                identifiers["employee_number"].add(row["employee_number"])
+    scanned, found = _scan(settings, identifiers)
+    assert scanned > 80 and found == []
+
+
+def test_relanding_everything_and_shuffled_extracts_changes_no_mart(programme, tmp_path):
+    from hhp import pipeline
+
+    settings, out = programme
+    before = _marts_digest(settings)
+    landing = open_landing(settings)
+    files = [(f, k) for f, k in files_under([out]) if f.name != "truth.json"]
+    for file, key in files:  # every file a second time, under its own name
+        landing.put(file, key)
+    cumulative = [(f, k) for f, k in files if k.split("/")[1] in ("leavers", "absence", "survey", "delivery")]
+    random.Random(7).shuffle(cumulative)
+    for n, (file, key) in enumerate(cumulative):  # and the cumulative extracts again, renamed, in any order
+        study, feed, name = key.split("/")
+        stem, suffix = name.rsplit(".", 1)
+        landing.put(file, f"{study}/{feed}/resent{n}_{stem}.{suffix}")
+    results = pipeline.ingest(settings)
+    pipeline.build(settings)
+    assert sum(r.rows for r in results) == 0
+    assert {r.state for r in results} <= {"skipped", "loaded"}
+    assert _marts_digest(settings) == before
+    assert reconcile(ledger_status(settings)).holds
+
+
+def test_a_new_study_needs_only_a_registry_file(tmp_path, monkeypatch):
+
+    registry = tmp_path / "studies"
+    shutil.copytree(STUDIES_DIR, registry)
+    new = yaml.safe_load((STUDIES_DIR / "gratitude_letters.yml").read_text())
+    new.update(study_id="thank_you_notes", title="Handwritten thank-you notes from team leaders")
+    new["generator"].update(participants=300, id_prefix="TYN", org_domain="police.example")
+    (registry / "thank_you_notes.yml").write_text(yaml.safe_dump(new))
+    monkeypatch.setenv("HHP_STUDIES", str(registry))
+
+    out = tmp_path / "files"
+    generate(out, ["thank_you_notes"], seed=SEED)
+    settings = settings_for(tmp_path / "home")
+    run_chain(settings, out, with_report=False)
+
+    with open_warehouse(settings) as wh:
+        study = wh.query(
+            "select participants_randomised from marts.dim_study where study_id = 'thank_you_notes'"
+        )
+        outcomes = wh.query(
+            "select count(value) from marts.fct_outcomes "
+            "where study_id = 'thank_you_notes' and outcome_code = 'SWEMWBS' and timepoint = 'endline'"
+        )
+    assert study == [(300,)]
+    assert outcomes[0][0] > 100
