@@ -95,10 +95,15 @@ def _ingest(settings) -> list:
     loaded = sum(r.state == "loaded" for r in results)
     rows = sum(r.rows for r in results)
     quarantined = [r for r in results if r.state == "quarantined"]
+    waiting = [r for r in results if r.state == "waiting"]
+    rejected = sum(r.rows_rejected for r in results)
+    skipped = sum(r.state == "skipped" for r in results)
     console.print(
-        f"ingest: {loaded} files loaded ({rows} rows), {len(quarantined)} quarantined, "
-        f"{sum(r.state == 'skipped' for r in results)} already done"
+        f"ingest: {loaded} files loaded ({rows} rows, {rejected} rows rejected), "
+        f"{len(quarantined)} quarantined, {len(waiting)} waiting, {skipped} already done"
     )
+    for r in waiting:
+        console.print(f"  [cyan]waiting[/cyan] {r.file_key}: {r.reason}", soft_wrap=True)
     for r in quarantined:
         console.print(f"  [yellow]quarantined[/yellow] {r.reason}", soft_wrap=True, markup=False)
     return results

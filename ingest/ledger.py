@@ -10,6 +10,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import pyarrow as pa
+
 from hhp.warehouse import Warehouse
 
 TABLE = "ops.landed_files"
@@ -22,11 +24,23 @@ COLUMNS = [
     ("size_bytes", "bigint"),
     ("state", "text"),  # loaded | quarantined
     ("rows_loaded", "bigint"),
+    ("rows_rejected", "bigint"),
     ("reason", "text"),
     ("duplicate_of", "text"),
     ("processed_at", "timestamp"),
 ]
 LOADED, QUARANTINED, WAITING = "loaded", "quarantined", "waiting"
+
+REJECTED_ROWS = "ops.rejected_rows"
+REJECTED_COLUMNS = [
+    ("file_key", "text"),
+    ("sha256", "text"),
+    ("study_id", "text"),
+    ("feed", "text"),
+    ("row_number", "bigint"),
+    ("rule", "text"),
+    ("reason", "text"),
+]
 
 
 @dataclass
@@ -41,10 +55,31 @@ class LedgerEntry:
     rows_loaded: int = 0
     reason: str | None = None
     duplicate_of: str | None = None
+    rows_rejected: int = 0
 
 
 def ensure(wh: Warehouse) -> None:
     wh.ensure_table(TABLE, COLUMNS)
+    wh.execute(f"alter table {TABLE} add column if not exists rows_rejected bigint")  # older ledgers
+    wh.ensure_table(REJECTED_ROWS, REJECTED_COLUMNS)
+
+
+def record_rejected_rows(wh: Warehouse, entry: LedgerEntry, rows: list[tuple[int, str, str]]) -> None:
+    """Rows left out of an otherwise good file: (line, rule, reason) each, never dropped silently."""
+    if not rows:
+        return
+    n = len(rows)
+    lines, rules, reasons = zip(*rows, strict=True)
+    columns = {
+        "file_key": [entry.file_key] * n,
+        "sha256": [entry.sha256] * n,
+        "study_id": [entry.study_id] * n,
+        "feed": [entry.feed] * n,
+        "row_number": pa.array(lines, pa.int64()),
+        "rule": list(rules),
+        "reason": list(reasons),
+    }
+    wh.insert_arrow(REJECTED_ROWS, pa.table(columns))
 
 
 def lookup(wh: Warehouse, file_key: str, sha256: str) -> str | None:
@@ -75,6 +110,7 @@ def record(wh: Warehouse, entry: LedgerEntry) -> None:
             entry.size_bytes,
             entry.state,
             entry.rows_loaded,
+            entry.rows_rejected,
             entry.reason,
             entry.duplicate_of,
             datetime.now(UTC).replace(tzinfo=None),

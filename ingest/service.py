@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from hhp.config import Settings, pseudonym_key
 from hhp.warehouse import Warehouse, open_warehouse
@@ -40,15 +41,24 @@ EARLIEST_DATE = date(1950, 1, 1)
 FUTURE_TOLERANCE = timedelta(days=366)
 
 
+class FileWaiting(Exception):
+    """The file cannot be checked yet (its study's allocation has not landed): it stays."""
+
+
+REJECT_FILE, LOAD_GOOD_ROWS = "reject_file", "load_good_rows"
+FORMULA_START = ("=", "+", "-", "@")
+
+
 @dataclass
 class IngestResult:
     file_key: str
-    state: str  # loaded | quarantined | skipped
+    state: str  # loaded | quarantined | waiting | skipped
     rows: int = 0
     reason: str | None = None
     study_id: str | None = None
     feed: str | None = None
     format: str | None = None
+    rows_rejected: int = 0
 
 
 def raw_table(fmt: str) -> str:
@@ -103,8 +113,32 @@ def _check_date_ranges(ctx: ParseContext, fmt: str) -> None:
             )
 
 
-def parse_file(ctx: ParseContext, fmt: str) -> pa.Table:
-    """Parse, pseudonymise and check one file; raise FileRejected on any broken rule."""
+def _neutralised(name: str, kind: str) -> str:
+    """Text a spreadsheet would run as a formula is stored with a leading apostrophe."""
+    if kind != "text" or name.endswith("_pseudonym"):
+        return name
+    starts = ", ".join(f"'{c}'" for c in FORMULA_START)
+    return f"case when left({name}, 1) in ({starts}) then chr(39) || {name} else {name} end as {name}"
+
+
+def _unresolved_references(ctx: ParseContext, fmt: str, known: pa.Table) -> list[tuple[int, str, str]]:
+    column, target = ADAPTERS[fmt].REFERENCE
+    ctx.con.register("known_references", known)
+    lines = ctx.con.execute(
+        f"select _row_number from parsed where {column} is not null "
+        f"and {column} not in (select ref from known_references) order by _row_number"
+    ).fetchall()
+    reason = f"column '{column}' names no one in the study's allocation ({target})"
+    return [(line, "reference", reason) for (line,) in lines]
+
+
+def parse_file(
+    ctx: ParseContext, fmt: str, known_references: Callable[[], pa.Table | None] = lambda: None
+) -> tuple[pa.Table, list[tuple[int, str, str]]]:
+    """Parse, pseudonymise and check one file; raise FileRejected on any broken rule.
+
+    Returns the rows to load, and the rows left out under the registry's load_good_rows rule.
+    """
     from expectations.landing import landing_expectations
     from expectations.runner import validate_frame
 
@@ -113,7 +147,7 @@ def parse_file(ctx: ParseContext, fmt: str) -> pa.Table:
     select = adapter.parse(ctx)
     ctx.con.execute(f"create table parsed as {select}")
     _check_date_ranges(ctx, fmt)
-    names = ["_row_number", *(name for name, _ in adapter.COLUMNS)]
+    names = ["_row_number", *(_neutralised(name, kind) for name, kind in adapter.COLUMNS)]
     table = ctx.con.sql(f"select {', '.join(names)} from parsed order by _row_number").to_arrow_table()
     findings = validate_frame(table.to_pandas(), f"{fmt}.landing", landing_expectations(fmt, ctx.study))
     if findings:
@@ -121,7 +155,16 @@ def parse_file(ctx: ParseContext, fmt: str) -> pa.Table:
         more = f" (and {len(findings) - 1} more finding(s))" if len(findings) > 1 else ""
         detail = first.describe().rsplit(" [rule: ", 1)[0]
         raise FileRejected(f"{fmt}.landing", detail + more, first.first_line)
-    return table
+    rejected: list[tuple[int, str, str]] = []
+    known = known_references()  # only once the file itself is sound: a broken file never waits
+    if known is not None:
+        rejected = _unresolved_references(ctx, fmt, known)
+        if rejected and ctx.feed_spec.get("on_bad_rows", REJECT_FILE) != LOAD_GOOD_ROWS:
+            more = f" ({len(rejected)} rows in all)" if len(rejected) > 1 else ""
+            raise FileRejected("reference", rejected[0][2] + more, rejected[0][0])
+        left_out = pa.array([line for line, _, _ in rejected], pa.int64())
+        table = table.filter(pc.invert(pc.is_in(table["_row_number"], value_set=left_out)))
+    return table, rejected
 
 
 def ingest_file(
@@ -152,9 +195,11 @@ def ingest_file(
             con = new_connection(key)
             try:
                 ctx = ParseContext(con, path, landed.key, study, feed, extract_date)
-                table = parse_file(ctx, fmt)
+                table, rejected = parse_file(ctx, fmt, lambda: _known_references(wh, study, fmt))
             finally:
                 con.close()
+        except FileWaiting as waiting:
+            return IngestResult(landed.key, ledger.WAITING, 0, str(waiting), study.study_id, feed, fmt)
         except FileRejected as rejected:
             reason = rejected.reason(landed.key)
             _quarantine(landing, wh, landed, sha, study, feed, fmt, reason)
@@ -171,15 +216,30 @@ def ingest_file(
         .append_column("_extract_date", pa.array([extract_date] * n, pa.date32()))
         .append_column("_ingested_at", pa.array([now] * n, pa.timestamp("us")))
     )
+    entry = ledger.LedgerEntry(
+        landed.key, sha, study.study_id, feed, fmt, landed.size, ledger.LOADED, n, rows_rejected=len(rejected)
+    )
     with wh.transaction():
         wh.ensure_table(raw_table(fmt), raw_columns(fmt))
         wh.insert_arrow(raw_table(fmt), table)
-        ledger.record(
-            wh, ledger.LedgerEntry(landed.key, sha, study.study_id, feed, fmt, landed.size, ledger.LOADED, n)
-        )
+        ledger.record(wh, entry)
+        ledger.record_rejected_rows(wh, entry, rejected)
     landing.archive(landed.key, sha)
     log.info("loaded %s: %d rows into %s", landed.key, n, raw_table(fmt))
-    return IngestResult(landed.key, ledger.LOADED, n, None, study.study_id, feed, fmt)
+    return IngestResult(landed.key, ledger.LOADED, n, None, study.study_id, feed, fmt, len(rejected))
+
+
+def _known_references(wh: Warehouse, study: Study, fmt: str) -> pa.Table | None:
+    """The allocation's ids a file of this format must refer to; wait while there are none."""
+    if ADAPTERS[fmt].REFERENCE is None:
+        return None
+    target = ADAPTERS[fmt].REFERENCE[1]
+    rows = wh.query(
+        f"select distinct {target} from {raw_table('allocation_csv')} where study_id = %s", [study.study_id]
+    )
+    if not rows:
+        raise FileWaiting(f"waiting for {study.study_id}'s allocation, which its rows refer to")
+    return pa.table({"ref": pa.array([r[0] for r in rows], pa.string())})
 
 
 def _quarantine(landing, wh, landed, sha, study, feed, fmt, reason) -> None:
@@ -218,7 +278,8 @@ def ingest_pending(
     results = []
     with open_warehouse(settings) as wh:
         prepare_warehouse(wh, registry)
-        for landed in landing.list():
+        # allocations first: every other feed's rows refer to them
+        for landed in sorted(landing.list(), key=lambda f: (f.parts[1:2] != ["allocation"], f.key)):
             result = ingest_file(landing, landed, wh, registry, key)
             results.append(result)
             if on_file:

@@ -225,3 +225,77 @@ def test_a_good_file_loads_with_lineage_and_pseudonyms(generated, fresh_home, id
     assert len(employee) == 32 and len(email) == 32
     assert employee not in identifiers["employee_number"] and email not in identifiers["email"]
     assert (Path(fresh_home.archive) / key).exists()
+
+
+def _with_allocation(generated: Path, settings) -> None:
+    source = _first(generated, "allocation")
+    _land(settings, source, f"{STUDY}/allocation/{source.name}")
+
+
+def test_a_response_from_someone_not_randomised_quarantines_the_file(generated, fresh_home):
+    survey = _read_csv(_first(generated, "survey", "*endline*"))
+    key = f"{STUDY}/survey/wellbeing_endline_2026-06-22.csv"
+    _with_allocation(generated, fresh_home)
+    _land(fresh_home, _csv_bytes(_set_cell(survey, "ExternalReference", 7, "MDI-99999")), key)
+
+    results = {r.file_key: r for r in ingest_pending(fresh_home)}
+
+    assert results[key].state == "quarantined"
+    assert "line 8: column 'participant_id' names no one in the study's allocation" in results[key].reason
+    assert _rows_from(fresh_home, "qualtrics_csv", key) == 0
+
+
+def test_roster_rows_for_staff_not_randomised_are_left_out_and_recorded(generated, fresh_home):
+    roster = _read_csv(_first(generated, "roster"))
+    roster = _set_cell(roster, "employee_number", 2, "E000001")  # nobody was randomised with it
+    roster = _set_cell(roster, "employee_number", 5, "E000002")
+    key = f"{STUDY}/roster/hr_roster_2026-03-06.csv"
+    _with_allocation(generated, fresh_home)
+    _land(fresh_home, _csv_bytes(roster), key)
+
+    results = {r.file_key: r for r in ingest_pending(fresh_home)}
+
+    assert (results[key].state, results[key].rows, results[key].rows_rejected) == (
+        "loaded",
+        len(roster) - 3,
+        2,
+    )
+    with open_warehouse(fresh_home) as wh:
+        rejected = wh.query(
+            "select row_number, rule, reason from ops.rejected_rows where file_key = %s order by 1", [key]
+        )
+        ledger_rejected = wh.query("select rows_rejected from ops.landed_files where file_key = %s", [key])
+    assert [(line, rule) for line, rule, _ in rejected] == [(3, "reference"), (6, "reference")]
+    assert all("names no one in the study's allocation" in reason for _, _, reason in rejected)
+    assert ledger_rejected == [(2,)]
+    assert _rows_from(fresh_home, "hr_roster_csv", key) == len(roster) - 3
+
+
+def test_a_spreadsheet_formula_is_stored_neutralised(generated, fresh_home):
+    roster = _read_csv(_first(generated, "roster"))
+    formula = '=HYPERLINK("http://evil.example","click")'
+    key = f"{STUDY}/roster/hr_roster_2026-03-07.csv"
+    _with_allocation(generated, fresh_home)
+    _land(fresh_home, _csv_bytes(_set_cell(roster, "job_role", 1, formula)), key)
+
+    ingest_pending(fresh_home)
+
+    with open_warehouse(fresh_home) as wh:
+        (stored,) = wh.query(
+            "select job_role from raw.hr_roster_csv where _file_key = %s and _row_number = 2", [key]
+        )
+    assert stored == ("'" + formula,)
+
+
+def test_a_file_waits_for_its_allocation_then_loads(generated, fresh_home):
+    survey = _first(generated, "survey", "*endline*")
+    key = f"{STUDY}/survey/{survey.name}"
+    _land(fresh_home, survey, key)
+
+    (first,) = ingest_pending(fresh_home)
+    assert first.state == "waiting" and "allocation" in first.reason
+    assert open_landing(fresh_home).list()[0].key == key  # still landed, not lost
+
+    _with_allocation(generated, fresh_home)
+    results = {r.file_key: r for r in ingest_pending(fresh_home)}
+    assert results[key].state == "loaded" and results[key].rows > 700

@@ -22,6 +22,8 @@ COLUMNS = [
     ("cluster_id", "text"),
 ]
 
+REFERENCE = None  # the allocation is what the other feeds refer to
+
 
 def parse(ctx: ParseContext) -> str:
     check_columns(csv_header(ctx.path)[0], HEADER)

@@ -25,6 +25,9 @@ COLUMNS = [
     ("fte_days_lost", "double"),
 ]
 
+# (column, allocation column): every row must name someone in the study's allocation
+REFERENCE = ("employee_pseudonym", "employee_pseudonym")
+
 
 def parse(ctx: ParseContext) -> str:
     check_columns(csv_header(ctx.path)[0], HEADER)

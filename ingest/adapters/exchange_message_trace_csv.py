@@ -39,6 +39,9 @@ COLUMNS = [
 ]
 RECEIVED_FORMAT = "%m/%d/%Y %I:%M:%S %p"  # US, e.g. 11/2/2026 9:00:14 AM (UTC)
 
+# (column, allocation column): every row must name someone in the study's allocation
+REFERENCE = ("recipient_pseudonym", "email_pseudonym")
+
 
 def parse(ctx: ParseContext) -> str:
     pattern = ctx.feed_spec.get("message_no_pattern")

@@ -19,6 +19,9 @@ COLUMNS = [
     ("notice_given_date", "date"),
 ]
 
+# (column, allocation column): every row must name someone in the study's allocation
+REFERENCE = ("employee_pseudonym", "employee_pseudonym")
+
 
 def parse(ctx: ParseContext) -> str:
     check_columns(csv_header(ctx.path)[0], HEADER)

@@ -33,6 +33,9 @@ COLUMNS = [
     ("job_role", "text"),
 ]
 
+# (column, allocation column): every row must name someone in the study's allocation
+REFERENCE = ("employee_pseudonym", "employee_pseudonym")
+
 
 def parse(ctx: ParseContext) -> str:
     check_columns(csv_header(ctx.path)[0], HEADER)

@@ -25,6 +25,9 @@ TIME_OFF = (
     'STRUCT(type VARCHAR, reason VARCHAR, start VARCHAR, "end" VARCHAR, quantity DOUBLE, unit VARCHAR)[]'
 )
 
+# (column, allocation column): every row must name someone in the study's allocation
+REFERENCE = ("worker_pseudonym", "employee_pseudonym")
+
 
 def parse(ctx: ParseContext) -> str:
     read_json_lines(ctx, {"worker_id": "VARCHAR", "extract_date": "VARCHAR", "time_off": TIME_OFF})

@@ -21,6 +21,9 @@ COLUMNS = [
     ("returned_on", "date"),
 ]
 
+# (column, allocation column): every row must name someone in the study's allocation
+REFERENCE = ("participant_id", "participant_id")
+
 
 def parse(ctx: ParseContext) -> str:
     check_columns(csv_header(ctx.path)[0], HEADER)

@@ -62,6 +62,10 @@ def _timestamp(column: str) -> str:
     return f"strptime(trim(\"{column}\"), '{TIMESTAMP_FORMAT}')"
 
 
+# (column, allocation column): every row must name someone in the study's allocation
+REFERENCE = ("participant_id", "participant_id")
+
+
 def parse(ctx: ParseContext) -> str:
     item_map = ctx.study.survey_item_columns()  # partner column -> canonical item
     if not item_map:

@@ -27,6 +27,9 @@ COLUMNS = [
 ]
 NOT_COMPLETED = "[not completed]"
 
+# (column, allocation column): every row must name someone in the study's allocation
+REFERENCE = ("record_id", "participant_id")
+
 
 def parse(ctx: ParseContext) -> str:
     item_map = ctx.study.survey_item_columns()

@@ -32,6 +32,9 @@ FIELDS = {
     "type": "VARCHAR",
 }
 
+# (column, allocation column): every row must name someone in the study's allocation
+REFERENCE = ("email_pseudonym", "email_pseudonym")
+
 
 def parse(ctx: ParseContext) -> str:
     read_json_lines(ctx, FIELDS)

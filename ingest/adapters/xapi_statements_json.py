@@ -25,6 +25,9 @@ STATEMENT = (
 )
 VERBS = "http://adlnet.gov/expapi/verbs/"
 
+# (column, allocation column): every row must name someone in the study's allocation
+REFERENCE = ("email_pseudonym", "email_pseudonym")
+
 
 def parse(ctx: ParseContext) -> str:
     import duckdb
