@@ -306,7 +306,10 @@ def _survey(rng, study: Study, participants: list[Participant]) -> list[SurveyRe
     for tp in study.timepoints:
         for p in participants:
             left_before = p.termination_date and p.termination_date < p.randomised_on + timedelta(tp.day)
-            if left_before or rng.random() >= rates[tp.name]:
+            rate = rates[tp.name]
+            if isinstance(rate, dict):  # attrition may differ by arm
+                rate = rate[p.arm]
+            if left_before or rng.random() >= rate:
                 continue
             if tp.name == "baseline":
                 day = -int(rng.integers(1, 30))
