@@ -299,3 +299,12 @@ def test_a_file_waits_for_its_allocation_then_loads(generated, fresh_home):
     _with_allocation(generated, fresh_home)
     results = {r.file_key: r for r in ingest_pending(fresh_home)}
     assert results[key].state == "loaded" and results[key].rows > 700
+
+
+def test_every_format_has_an_adapter_a_landing_suite_and_a_generator():
+    from expectations.landing import SUITES
+    from hhp.generator.writers import WRITERS
+    from ingest.adapters import ADAPTERS
+
+    assert len(ADAPTERS) == 11
+    assert set(SUITES) == set(ADAPTERS) == set(WRITERS)

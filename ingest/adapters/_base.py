@@ -225,5 +225,17 @@ def label_format(fmt: str) -> str:
     )
 
 
+def survey_items_sql(item_map: dict[str, str]) -> str:
+    """Select list putting the survey's own item columns under the canonical item names
+    (swemwbs_1 ... itq_3), values as sent; instruments the study lacks are null."""
+    from hhp.instruments import ITEM_COLUMNS
+
+    partner = {canonical: column for column, canonical in item_map.items()}
+    return ",\n".join(
+        f"nullif(trim(\"{partner[c]}\"), '') as {c}" if c in partner else f"cast(null as varchar) as {c}"
+        for c in ITEM_COLUMNS
+    )
+
+
 def to_date(column: str, fmt: str) -> str:
     return f"cast(strptime(trim({column}), '{fmt}') as date)"

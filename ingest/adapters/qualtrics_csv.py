@@ -16,6 +16,7 @@ from ingest.adapters._base import (
     read_csv_as_text,
     require_number,
     require_present,
+    survey_items_sql,
 )
 
 FORMAT = "qualtrics_csv"
@@ -94,12 +95,7 @@ def parse(ctx: ParseContext) -> str:
     finished = (
         'case trim("Finished") ' + " ".join(f"when '{k}' then {v}" for k, v in FINISHED.items()) + " end"
     )
-    items = ",\n".join(
-        f"nullif(trim(\"{partner}\"), '') as {canonical}"
-        if (partner := _partner(item_map, canonical))
-        else f"cast(null as varchar) as {canonical}"
-        for canonical in ITEM_COLUMNS
-    )
+    items = survey_items_sql(item_map)
     return f"""
         select
             _row_number,
@@ -118,7 +114,3 @@ def parse(ctx: ParseContext) -> str:
             {items}
         from source
     """
-
-
-def _partner(item_map: dict[str, str], canonical: str) -> str | None:
-    return next((partner for partner, item in item_map.items() if item == canonical), None)

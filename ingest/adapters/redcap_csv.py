@@ -13,6 +13,7 @@ from ingest.adapters._base import (
     first_violation,
     read_csv_as_text,
     require_present,
+    survey_items_sql,
 )
 
 FORMAT = "redcap_csv"
@@ -51,11 +52,7 @@ def parse(ctx: ParseContext) -> str:
         ctx, "trim(wellbeing_complete) not in ('0', '1', '2')", "value set",
         "column 'wellbeing_complete' is not 0, 1 or 2",
     )  # fmt: skip
-    partner = {canonical: column for column, canonical in item_map.items()}
-    items = ",\n".join(
-        f"nullif(trim(\"{partner[c]}\"), '') as {c}" if c in partner else f"cast(null as varchar) as {c}"
-        for c in ITEM_COLUMNS
-    )
+    items = survey_items_sql(item_map)
     return f"""
         select
             _row_number,
