@@ -52,16 +52,38 @@ def truth(generated) -> dict:
     return json.loads((generated / "truth.json").read_text())
 
 
+def allocation_identifiers(tree: Path) -> dict[str, set[str]]:
+    """Every email and employee number the generator wrote into the allocation lists."""
+    found: dict[str, set[str]] = {"email": set(), "employee_number": set()}
+    for allocation in tree.glob("*/allocation/*.csv"):
+        with open(allocation, newline="") as handle:
+            for row in csv.DictReader(handle):
+                found["email"].add(row["email"])
+                found["employee_number"].add(row["employee_number"])
+    return found
+
+
 @pytest.fixture(scope="session")
 def identifiers(generated) -> dict[str, set[str]]:
-    """Every email and employee number the generator wrote into the allocation list."""
-    (allocation,) = (generated / STUDY / "allocation").glob("*.csv")
-    with open(allocation, newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    return {
-        "email": {r["email"] for r in rows},
-        "employee_number": {r["employee_number"] for r in rows},
-    }
+    return allocation_identifiers(generated)
+
+
+@pytest.fixture(scope="session")
+def programme_files(tmp_path_factory) -> Path:
+    """Every registered study's partner files."""
+    from hhp.generator import generate
+
+    out = tmp_path_factory.mktemp("programme_files")
+    generate(out, None, seed=SEED)
+    return out
+
+
+@pytest.fixture(scope="session")
+def programme_chain(tmp_path_factory, programme_files):
+    """The whole chain over the five studies on the embedded default."""
+    settings = settings_for(tmp_path_factory.mktemp("programme_home"))
+    run_chain(settings, programme_files, with_report=False)
+    return settings
 
 
 def run_chain(settings, generated: Path, with_report: bool = True) -> None:
@@ -93,9 +115,10 @@ def postgres_server():
 
 
 @pytest.fixture(scope="session")
-def postgres_chain(tmp_path_factory, generated, postgres_server):
+def postgres_chain(tmp_path_factory, programme_files, postgres_server):
+    """The same five studies on a real PostgreSQL."""
     settings = settings_for(tmp_path_factory.mktemp("postgres_home"), postgres_server.url)
-    run_chain(settings, generated, with_report=False)
+    run_chain(settings, programme_files, with_report=False)
     return settings
 
 

@@ -46,7 +46,9 @@ def test_no_identifier_in_any_text_column_duckdb(duckdb_chain, identifiers):
 
 
 @pytest.mark.postgres
-def test_no_identifier_in_any_text_column_postgres(postgres_chain, identifiers):
-    scanned, found = _scan(postgres_chain, identifiers)
+def test_no_identifier_in_any_text_column_postgres(postgres_chain, programme_files):
+    from .conftest import allocation_identifiers
+
+    scanned, found = _scan(postgres_chain, allocation_identifiers(programme_files))
     assert scanned > 50
     assert found == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import random
 import shutil
@@ -17,7 +16,7 @@ from hhp.warehouse import open_warehouse
 from ingest.adapters import ADAPTERS
 from ingest.landing import files_under, open_landing
 
-from .conftest import SEED, run_chain, settings_for
+from .conftest import SEED, allocation_identifiers, run_chain, settings_for
 from .test_no_identifiers import _scan
 
 pytestmark = pytest.mark.slow
@@ -25,12 +24,8 @@ MARTS = ("dim_study", "dim_participant", "fct_outcomes")
 
 
 @pytest.fixture(scope="module")
-def programme(tmp_path_factory):
-    out = tmp_path_factory.mktemp("programme_files")
-    generate(out, None, seed=SEED)
-    settings = settings_for(tmp_path_factory.mktemp("programme_home"))
-    run_chain(settings, out, with_report=False)
-    return settings, out
+def programme(programme_chain, programme_files):
+    return programme_chain, programme_files
 
 
 def _marts_digest(settings) -> dict[str, str]:
@@ -66,13 +61,7 @@ def test_reconciliation_holds_and_no_identifier_is_stored(programme):
     check = reconcile(ledger_status(settings))
     landed = sum(1 for p in out.rglob("*") if p.is_file() and p.name != "truth.json")
     assert check.holds and check.landed == landed and check.waiting == 0
-    identifiers = {"email": set(), "employee_number": set()}
-    for allocation in out.glob("*/allocation/*.csv"):
-        with open(allocation, newline="") as handle:
-            for row in csv.DictReader(handle):
-                identifiers["email"].add(row["email"])
-                identifiers["employee_number"].add(row["employee_number"])
-    scanned, found = _scan(settings, identifiers)
+    scanned, found = _scan(settings, allocation_identifiers(out))
     assert scanned > 80 and found == []
 
 
