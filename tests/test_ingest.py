@@ -308,3 +308,13 @@ def test_every_format_has_an_adapter_a_landing_suite_and_a_generator():
 
     assert len(ADAPTERS) == 11
     assert set(SUITES) == set(ADAPTERS) == set(WRITERS)
+
+
+def test_dbt_and_the_adapters_name_the_same_survey_items():
+    import yaml
+
+    from hhp import DBT_PROJECT_DIR
+    from hhp.instruments import ITEM_COLUMNS
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    assert tuple(project["vars"]["survey_items"]) == ITEM_COLUMNS

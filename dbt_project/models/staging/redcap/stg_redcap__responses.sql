@@ -1,6 +1,4 @@
-{%- set items = ['swemwbs_1', 'swemwbs_2', 'swemwbs_3', 'swemwbs_4', 'swemwbs_5', 'swemwbs_6', 'swemwbs_7',
-                 'cbi_work_1', 'cbi_work_2', 'cbi_work_3', 'cbi_work_4', 'cbi_work_5', 'cbi_work_6', 'cbi_work_7',
-                 'belong_1', 'belong_2', 'belong_3', 'itq_1', 'itq_2', 'itq_3'] -%}
+{%- set items = var('survey_items') -%}
 
 with source as (
     select * from {{ source('redcap', 'redcap_csv') }}
