@@ -209,12 +209,16 @@ def ingest_file(
 
     now = datetime.now(UTC).replace(tzinfo=None)
     n = table.num_rows
+
+    def constant(value, kind: pa.DataType) -> pa.Array:  # no n-long Python list on the load path
+        return pa.repeat(pa.scalar(value, kind), n)
+
     table = (
-        table.add_column(0, "study_id", pa.array([study.study_id] * n, pa.string()))
-        .append_column("_file_key", pa.array([landed.key] * n, pa.string()))
-        .append_column("_file_sha256", pa.array([sha] * n, pa.string()))
-        .append_column("_extract_date", pa.array([extract_date] * n, pa.date32()))
-        .append_column("_ingested_at", pa.array([now] * n, pa.timestamp("us")))
+        table.add_column(0, "study_id", constant(study.study_id, pa.string()))
+        .append_column("_file_key", constant(landed.key, pa.string()))
+        .append_column("_file_sha256", constant(sha, pa.string()))
+        .append_column("_extract_date", constant(extract_date, pa.date32()))
+        .append_column("_ingested_at", constant(now, pa.timestamp("us")))
     )
     entry = ledger.LedgerEntry(
         landed.key, sha, study.study_id, feed, fmt, landed.size, ledger.LOADED, n, rows_rejected=len(rejected)

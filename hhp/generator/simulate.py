@@ -198,9 +198,7 @@ def simulate(study: Study, seed: int, scale: float = 1.0) -> StudyData:
     clusters: list[str | None] = [None] * n
     if study.design == "cluster_rct":
         # members spread over teams; teams (not people) are randomised, 1:1
-        n_clusters = (
-            max(4, int(round(settings["clusters"] * min(1.0, scale)))) if scale < 1 else settings["clusters"]
-        )
+        n_clusters = settings["clusters"] if scale >= 1 else max(4, round(settings["clusters"] * scale))
         teams = [f"T{c + 1:03d}" for c in range(n_clusters)]
         clusters = [teams[i % n_clusters] for i in rng.permutation(n)]
         team_arms = dict(zip(teams, _allocate(rng, [None] * n_clusters, study.arms), strict=True))
