@@ -1,17 +1,22 @@
 """Run a list of expectations over a pandas batch and turn failures into plain findings.
 
 Great Expectations' SQL path fails against DuckDB (ARCHITECTURE.md), so batches are
-validated as pandas frames read from DuckDB/Arrow. Findings never quote identifier
-values: only counts, the first failing line and, for non-identifier columns, an example.
+validated as pandas frames read from DuckDB/Arrow. A file of any size is validated in
+Arrow batches (validate_table): row-wise expectations per batch, and the uniqueness
+expectations, which need the whole file, as the same rule in SQL over the parsed table.
+Findings never quote identifier values: only counts, the first failing line and, for
+non-identifier columns, an example.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from functools import cache
 
+import duckdb
 import pandas as pd
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -108,3 +113,67 @@ def _line(index_entry, line_column: str | None) -> int | None:
         return int(index_entry)
     except (TypeError, ValueError):
         return None
+
+
+WHOLE_TABLE = {"ExpectColumnValuesToBeUnique", "ExpectCompoundColumnsToBeUnique"}
+
+
+def validate_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    suite_name: str,
+    expectations: list,
+    batch_rows: int,
+    line_column: str = "_row_number",
+) -> list[Finding]:
+    """Validate a DuckDB table of any size; the findings of the first failing step.
+
+    Memory stays bounded by one batch of the columns the expectations read.
+    """
+    whole = [e for e in expectations if type(e).__name__ in WHOLE_TABLE]
+    row_wise = [e for e in expectations if type(e).__name__ not in WHOLE_TABLE]
+    findings = [f for e in whole if (f := _duplicates(con, table, suite_name, e, line_column))]
+    if findings or not row_wise:
+        return findings
+    available = [row[0] for row in con.execute(f"describe {table}").fetchall()]
+    columns = [line_column, *_columns_read(row_wise, available)]
+    quoted = ", ".join(f'"{c}"' for c in dict.fromkeys(columns))
+    reader = con.sql(f"select {quoted} from {table}").to_arrow_reader(batch_rows)
+    for batch in reader:
+        findings = validate_frame(batch.to_pandas(), suite_name, row_wise, line_column)
+        if findings:
+            return findings
+    return []
+
+
+def _columns_read(expectations: list, available: list[str]) -> list[str]:
+    read = []
+    for expectation in expectations:
+        read += [expectation.column] if getattr(expectation, "column", None) else []
+        read += list(getattr(expectation, "column_list", None) or [])
+        condition = str(getattr(expectation, "row_condition", None) or "")
+        read += [c for c in available if re.search(rf"\b{re.escape(c)}\b", condition)]
+    return [c for c in available if c in read]
+
+
+def _duplicates(con, table: str, suite_name: str, expectation, line_column: str) -> Finding | None:
+    """Great Expectations' uniqueness rule in SQL: rows whose key occurs more than once,
+    ignoring rows whose key columns are all missing."""
+    columns = getattr(expectation, "column_list", None) or [expectation.column]
+    key = ", ".join(f'"{c}"' for c in columns)
+    present = " or ".join(f'"{c}" is not null' for c in columns)
+    unexpected, total, first_line = con.execute(
+        f"""
+        with repeated as (
+            select count(*) as occurrences, min({line_column}) as first_line
+            from {table} where {present} group by {key} having count(*) > 1
+        )
+        select sum(occurrences), (select count(*) from {table}), min(first_line) from repeated
+        """
+    ).fetchall()[0]
+    if not unexpected:
+        return None
+    label = ", ".join(columns)
+    return Finding(
+        suite_name, expectation.configuration.type, label, int(unexpected), int(total), int(first_line), None
+    )

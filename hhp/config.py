@@ -7,6 +7,8 @@ HHP_QUARANTINE     where rejected files go, with their reasons (default: beside 
 HHP_WAREHOUSE      DuckDB file path, or a postgresql:// URL (default $HHP_HOME/warehouse.duckdb)
 HHP_PSEUDONYM_KEY  the HMAC key for pseudonyms; only the local DuckDB default may create one
 HHP_STUDIES        the study registry folder (default: studies/ in this repository)
+HHP_DUCKDB_MEMORY  memory each DuckDB connection of ours may use before it spills to disk
+                   (default 512MB): what keeps ingest of a file larger than memory bounded
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
+
+
+def duckdb_memory_limit() -> str:
+    return os.environ.get("HHP_DUCKDB_MEMORY", "512MB")
 
 
 class ConfigError(RuntimeError):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from hhp.config import Settings
+from hhp.config import Settings, duckdb_memory_limit
 
 # Logical column types used by the raw tables, per engine.
 TYPES = {
@@ -47,7 +47,7 @@ class Warehouse:
             import duckdb
 
             Path(settings.warehouse).parent.mkdir(parents=True, exist_ok=True)
-            self._con = duckdb.connect(settings.warehouse)
+            self._con = duckdb.connect(settings.warehouse, config={"memory_limit": duckdb_memory_limit()})
         self._in_transaction = False
 
     def close(self) -> None:
@@ -126,20 +126,24 @@ class Warehouse:
         if self.engine == "postgres":
             self.execute(f"analyze {qualified}")
 
-    def insert_arrow(self, qualified: str, table: pa.Table) -> None:
-        names = ", ".join(f'"{n}"' for n in table.column_names)
+    def insert_arrow(self, qualified: str, data: pa.Table | pa.RecordBatchReader) -> None:
+        """Bulk insert: DuckDB scans the Arrow data, PostgreSQL takes it by COPY, batch by
+        batch, so a reader of any length streams."""
+        names = ", ".join(f'"{n}"' for n in data.schema.names)
         if self.engine == "duckdb":
-            self._con.register("_hhp_batch", table)
+            self._con.register("_hhp_batch", data)
             try:
                 self._con.execute(f"insert into {qualified} ({names}) select {names} from _hhp_batch")
             finally:
                 self._con.unregister("_hhp_batch")
             return
-        buffer = io.BytesIO()
-        pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False))
-        buffer.seek(0)
+        batches = data.to_batches() if isinstance(data, pa.Table) else data
         with self._con.cursor() as cur:
-            cur.copy_expert(f"copy {qualified} ({names}) from stdin with (format csv)", buffer)
+            for batch in batches:
+                buffer = io.BytesIO()
+                pacsv.write_csv(batch, buffer, pacsv.WriteOptions(include_header=False))
+                buffer.seek(0)
+                cur.copy_expert(f"copy {qualified} ({names}) from stdin with (format csv)", buffer)
         if not self._in_transaction:
             self._con.commit()
 

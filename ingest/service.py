@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 import re
+import tempfile
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from hhp.config import Settings, pseudonym_key
 from hhp.warehouse import Warehouse, open_warehouse
@@ -39,6 +41,7 @@ LINEAGE = [
 ]
 EARLIEST_DATE = date(1950, 1, 1)
 FUTURE_TOLERANCE = timedelta(days=366)
+BATCH_ROWS = 100_000  # rows per Arrow batch checked or loaded: bounds memory for any file size
 
 
 class FileWaiting(Exception):
@@ -134,22 +137,24 @@ def _unresolved_references(ctx: ParseContext, fmt: str, known: pa.Table) -> list
 
 def parse_file(
     ctx: ParseContext, fmt: str, known_references: Callable[[], pa.Table | None] = lambda: None
-) -> tuple[pa.Table, list[tuple[int, str, str]]]:
-    """Parse, pseudonymise and check one file; raise FileRejected on any broken rule.
+) -> list[tuple[int, str, str]]:
+    """Parse, pseudonymise and check one file into table `loadable` on ctx.con; raise
+    FileRejected on any broken rule. Everything runs in DuckDB or in bounded Arrow batches,
+    so a file larger than memory streams.
 
-    Returns the rows to load, and the rows left out under the registry's load_good_rows rule.
+    Returns the rows left out under the registry's load_good_rows rule.
     """
     from expectations.landing import landing_expectations
-    from expectations.runner import validate_frame
+    from expectations.runner import validate_table
 
     adapter = ADAPTERS[fmt]
     check_text_file(ctx.path)
     select = adapter.parse(ctx)
-    ctx.con.execute(f"create table parsed as {select}")
-    _check_date_ranges(ctx, fmt)
     names = ["_row_number", *(_neutralised(name, kind) for name, kind in adapter.COLUMNS)]
-    table = ctx.con.sql(f"select {', '.join(names)} from parsed order by _row_number").to_arrow_table()
-    findings = validate_frame(table.to_pandas(), f"{fmt}.landing", landing_expectations(fmt, ctx.study))
+    ctx.con.execute(f"create table parsed as select {', '.join(names)} from ({select})")
+    _check_date_ranges(ctx, fmt)
+    suite = landing_expectations(fmt, ctx.study)
+    findings = validate_table(ctx.con, "parsed", f"{fmt}.landing", suite, BATCH_ROWS)
     if findings:
         first = findings[0]
         more = f" (and {len(findings) - 1} more finding(s))" if len(findings) > 1 else ""
@@ -162,9 +167,36 @@ def parse_file(
         if rejected and ctx.feed_spec.get("on_bad_rows", REJECT_FILE) != LOAD_GOOD_ROWS:
             more = f" ({len(rejected)} rows in all)" if len(rejected) > 1 else ""
             raise FileRejected("reference", rejected[0][2] + more, rejected[0][0])
-        left_out = pa.array([line for line, _, _ in rejected], pa.int64())
-        table = table.filter(pc.invert(pc.is_in(table["_row_number"], value_set=left_out)))
-    return table, rejected
+    left_out = pa.table({"line": pa.array([line for line, _, _ in rejected], pa.int64())})
+    ctx.con.register("left_out", left_out)
+    ctx.con.execute(
+        "create view loadable as select * from parsed where _row_number not in (select line from left_out)"
+    )
+    return rejected
+
+
+def _load(
+    wh: Warehouse, con, landed: LandedFile, sha: str, study: Study, feed: str, fmt: str,
+    extract_date: date, rejected: list[tuple[int, str, str]],
+) -> int:  # fmt: skip
+    """Rows, ledger entry and rejected rows in one transaction, the rows in Arrow batches."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    columns = ", ".join(name for name, _ in ADAPTERS[fmt].COLUMNS)
+    (n,) = con.execute("select count(*) from loadable").fetchall()[0]
+    rows = con.sql(
+        f"select ?::varchar as study_id, {columns}, ?::varchar as _file_key, ?::varchar as _file_sha256, "
+        f"_row_number, ?::date as _extract_date, ?::timestamp as _ingested_at from loadable",
+        params=[study.study_id, landed.key, sha, extract_date, now],
+    ).to_arrow_reader(BATCH_ROWS)
+    entry = ledger.LedgerEntry(
+        landed.key, sha, study.study_id, feed, fmt, landed.size, ledger.LOADED, n, rows_rejected=len(rejected)
+    )
+    with wh.transaction():
+        wh.ensure_table(raw_table(fmt), raw_columns(fmt))
+        wh.insert_arrow(raw_table(fmt), rows)
+        ledger.record(wh, entry)
+        ledger.record_rejected_rows(wh, entry, rejected)
+    return n
 
 
 def ingest_file(
@@ -192,42 +224,21 @@ def ingest_file(
                 return IngestResult(
                     landed.key, ledger.LOADED, 0, f"same content as {earlier}", study.study_id, feed, fmt
                 )
-            con = new_connection(key)
-            try:
+            with (
+                tempfile.TemporaryDirectory(prefix="hhp-parse-") as spill,
+                closing(new_connection(key, Path(spill))) as con,
+            ):
                 ctx = ParseContext(con, path, landed.key, study, feed, extract_date)
-                table, rejected = parse_file(ctx, fmt, lambda: _known_references(wh, study, fmt))
-            finally:
-                con.close()
+                rejected = parse_file(ctx, fmt, lambda: _known_references(wh, study, fmt))
+                n = _load(wh, con, landed, sha, study, feed, fmt, extract_date, rejected)
         except FileWaiting as waiting:
             return IngestResult(landed.key, ledger.WAITING, 0, str(waiting), study.study_id, feed, fmt)
-        except FileRejected as rejected:
-            reason = rejected.reason(landed.key)
+        except FileRejected as problem:
+            reason = problem.reason(landed.key)
             _quarantine(landing, wh, landed, sha, study, feed, fmt, reason)
             return IngestResult(
                 landed.key, ledger.QUARANTINED, 0, reason, study and study.study_id, feed, fmt
             )
-
-    now = datetime.now(UTC).replace(tzinfo=None)
-    n = table.num_rows
-
-    def constant(value, kind: pa.DataType) -> pa.Array:  # no n-long Python list on the load path
-        return pa.repeat(pa.scalar(value, kind), n)
-
-    table = (
-        table.add_column(0, "study_id", constant(study.study_id, pa.string()))
-        .append_column("_file_key", constant(landed.key, pa.string()))
-        .append_column("_file_sha256", constant(sha, pa.string()))
-        .append_column("_extract_date", constant(extract_date, pa.date32()))
-        .append_column("_ingested_at", constant(now, pa.timestamp("us")))
-    )
-    entry = ledger.LedgerEntry(
-        landed.key, sha, study.study_id, feed, fmt, landed.size, ledger.LOADED, n, rows_rejected=len(rejected)
-    )
-    with wh.transaction():
-        wh.ensure_table(raw_table(fmt), raw_columns(fmt))
-        wh.insert_arrow(raw_table(fmt), table)
-        ledger.record(wh, entry)
-        ledger.record_rejected_rows(wh, entry, rejected)
     landing.archive(landed.key, sha)
     log.info("loaded %s: %d rows into %s", landed.key, n, raw_table(fmt))
     return IngestResult(landed.key, ledger.LOADED, n, None, study.study_id, feed, fmt, len(rejected))

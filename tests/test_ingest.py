@@ -301,6 +301,96 @@ def test_a_file_waits_for_its_allocation_then_loads(generated, fresh_home):
     assert results[key].state == "loaded" and results[key].rows > 700
 
 
+def _large_message_trace(generated: Path, copies: int) -> list[list[str]]:
+    """The generated message trace repeated, each copy with its own trace ids."""
+    header, *rows = _read_csv(_first(generated, "delivery"))
+    trace = header.index("MessageTraceId")
+    return [header] + [
+        [*row[:trace], f"{copy:04d}-{number:06d}", *row[trace + 1 :]]
+        for copy in range(copies)
+        for number, row in enumerate(rows)
+    ]
+
+
+@pytest.fixture
+def streaming(monkeypatch):
+    """DuckDB far below the file's size, and batches far below its rows: what a file larger than
+    memory meets."""
+    import ingest.service
+
+    monkeypatch.setenv("HHP_DUCKDB_MEMORY", "64MB")
+    monkeypatch.setattr(ingest.service, "BATCH_ROWS", 20_000)
+
+
+def test_a_file_larger_than_the_memory_limit_streams_through(generated, fresh_home, streaming):
+    rows = _large_message_trace(generated, copies=90)
+    content = _csv_bytes(rows)
+    assert len(content) > 64 * 2**20
+    key = f"{STUDY}/delivery/message_trace_2026-05-01.csv"
+    _with_allocation(generated, fresh_home)
+    _land(fresh_home, content, key)
+
+    results = {r.file_key: r for r in ingest_pending(fresh_home)}
+
+    assert (results[key].state, results[key].rows) == ("loaded", len(rows) - 1)
+    with open_warehouse(fresh_home) as wh:
+        loaded = wh.query(
+            "select count(*), count(distinct message_trace_id), min(_row_number), max(_row_number) "
+            "from raw.exchange_message_trace_csv where _file_key = %s",
+            [key],
+        )
+    assert loaded == [(len(rows) - 1, len(rows) - 1, 2, len(rows))]
+
+
+@pytest.mark.parametrize(
+    ("problem", "phrase"),
+    [
+        ("status", "column 'status' fails expect_column_values_to_be_in_set in 1 of"),
+        (
+            "duplicate",
+            "column 'message_trace_id, recipient_pseudonym' "
+            "fails expect_compound_columns_to_be_unique in 2 of",
+        ),
+    ],
+)
+def test_a_problem_deep_in_a_large_file_is_found_by_its_line(
+    generated, fresh_home, streaming, problem, phrase
+):
+    rows = _large_message_trace(generated, copies=20)
+    last = len(rows) - 1
+    if problem == "status":
+        rows = _set_cell(rows, "Status", last, "Bounced")
+    else:  # the last row repeats the 20th: same recipient, same trace id
+        rows[last] = list(rows[19])
+    key = f"{STUDY}/delivery/message_trace_2026-05-02.csv"
+    _with_allocation(generated, fresh_home)
+    _land(fresh_home, _csv_bytes(rows), key)
+
+    results = {r.file_key: r for r in ingest_pending(fresh_home)}
+
+    line = last + 1 if problem == "status" else 20
+    assert results[key].state == "quarantined"
+    assert f"line {line}: {phrase}" in results[key].reason
+    assert _rows_from(fresh_home, "exchange_message_trace_csv", key) == 0
+
+
+def test_running_out_of_memory_is_the_machines_fault_not_the_files(generated, fresh_home, monkeypatch):
+    import duckdb
+
+    source = _first(generated, "allocation")
+    key = f"{STUDY}/allocation/{source.name}"
+    _land(fresh_home, source, key)
+    monkeypatch.setenv("HHP_DUCKDB_MEMORY", "1MB")
+
+    with pytest.raises(duckdb.OutOfMemoryException):
+        ingest_pending(fresh_home)
+
+    assert [f.key for f in open_landing(fresh_home).list()] == [key]  # still landed, not quarantined
+    monkeypatch.setenv("HHP_DUCKDB_MEMORY", "256MB")
+    (result,) = ingest_pending(fresh_home)
+    assert (result.state, result.rows) == ("loaded", 1200)
+
+
 def test_every_format_has_an_adapter_a_landing_suite_and_a_generator():
     from expectations.landing import SUITES
     from hhp.generator.writers import WRITERS

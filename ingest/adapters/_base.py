@@ -17,8 +17,13 @@ from pathlib import Path
 
 import duckdb
 
+from hhp.config import duckdb_memory_limit
 from ingest.pseudonymise import mask_identifiers, pseudonymise_array
 from ingest.registry import Study
+
+# The machine's trouble, not the file's: these never quarantine a file; the run fails and the
+# file stays landed for the next one.
+MACHINE_ERRORS = (duckdb.OutOfMemoryException, duckdb.IOException, duckdb.InterruptException)
 
 
 class FileRejected(Exception):
@@ -55,8 +60,13 @@ class ParseContext:
         return f"hhp_pseudonym('{self.study.study_id}:' || lower(trim({column})))"
 
 
-def new_connection(key: bytes) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(":memory:")
+def new_connection(key: bytes, spill_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for parsing one file; within its memory limit, spilling to
+    spill_dir beyond it, so a file larger than memory streams through."""
+    config = {"memory_limit": duckdb_memory_limit(), "preserve_insertion_order": True}
+    if spill_dir is not None:
+        config["temp_directory"] = str(spill_dir)
+    con = duckdb.connect(":memory:", config=config)
     con.create_function(
         "hhp_pseudonym",
         lambda values: pseudonymise_array(key, values),
@@ -137,6 +147,11 @@ def _csv_structure_error(path: Path, header_lines: int, width: int) -> FileRejec
     return FileRejected("file structure", "not valid CSV (check quoting and mixed line endings)")
 
 
+# DuckDB's default read buffer (32 MiB a thread) alone overruns a small memory limit; 4 MiB
+# reads as fast (a 2.3 GB file: 22 s against 24 s).
+CSV_BUFFER_BYTES = 4 << 20
+
+
 def read_csv_as_text(ctx: ParseContext, columns: list[str], header_lines: int = 1) -> None:
     """Load the CSV into table `source` (all text) with _row_number = line in the file."""
     spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in columns) + "}"
@@ -147,9 +162,11 @@ def read_csv_as_text(ctx: ParseContext, columns: list[str], header_lines: int = 
             select row_number() over () + {header_lines} as _row_number, *
             from read_csv('{ctx.path}', header = false, skip = {header_lines}, columns = {spec},
                           delim = ',', quote = '"', escape = '"', auto_detect = false,
-                          strict_mode = true, encoding = 'utf-8')
+                          strict_mode = true, encoding = 'utf-8', buffer_size = {CSV_BUFFER_BYTES})
             """
         )
+    except MACHINE_ERRORS:
+        raise
     except duckdb.Error:
         raise _csv_structure_error(ctx.path, header_lines, len(columns)) from None
     if ctx.con.execute("select count(*) from source").fetchone()[0] == 0:
@@ -167,6 +184,8 @@ def read_json_lines(ctx: ParseContext, columns: dict[str, str]) -> None:
             from read_json('{ctx.path}', format = 'newline_delimited', columns = {spec})
             """
         )
+    except MACHINE_ERRORS:
+        raise
     except duckdb.Error as error:
         raise _duckdb_error(error, ctx.path) from None
     if ctx.con.execute("select count(*) from source").fetchone()[0] == 0:

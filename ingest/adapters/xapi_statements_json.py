@@ -5,7 +5,13 @@ _row_number is the statement's position in the document (1-based). The actor's m
 in UTC.
 """
 
-from ingest.adapters._base import FileRejected, ParseContext, first_violation, require_present
+from ingest.adapters._base import (
+    MACHINE_ERRORS,
+    FileRejected,
+    ParseContext,
+    first_violation,
+    require_present,
+)
 
 FORMAT = "xapi_statements_json"
 COLUMNS = [
@@ -40,6 +46,8 @@ def parse(ctx: ParseContext) -> str:
                                     columns = {{'statements': '{STATEMENT}[]', 'more': 'VARCHAR'}})
             """
         )
+    except MACHINE_ERRORS:
+        raise
     except duckdb.Error as error:
         message = str(error).split("\n")[0].replace(str(ctx.path), "the file")
         raise FileRejected("file structure", f"not an xAPI statements document ({message})") from None
