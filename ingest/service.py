@@ -228,7 +228,7 @@ def ingest_file(
                 tempfile.TemporaryDirectory(prefix="hhp-parse-") as spill,
                 closing(new_connection(key, Path(spill))) as con,
             ):
-                ctx = ParseContext(con, path, landed.key, study, feed, extract_date)
+                ctx = ParseContext(con, path, landed.key, study, feed, extract_date, Path(spill))
                 rejected = parse_file(ctx, fmt, lambda: _known_references(wh, study, fmt))
                 n = _load(wh, con, landed, sha, study, feed, fmt, extract_date, rejected)
         except FileWaiting as waiting:

@@ -113,3 +113,39 @@ def test_a_new_study_needs_only_a_registry_file(tmp_path, monkeypatch):
         )
     assert study == [(300,)]
     assert outcomes[0][0] > 100
+
+
+def test_an_xapi_document_beyond_duckdbs_object_limit_loads_whole(programme_files, tmp_path):
+    """DuckDB reads a JSON document whole, up to 16 MiB; a store's export of a whole programme
+    is larger, and its statements stream."""
+    import json
+
+    from ingest.service import ingest_pending
+
+    study = programme_files / "goal_setting"
+    (export,) = (study / "delivery").glob("xapi_statements_*.json")
+    statements = json.loads(export.read_text())["statements"]
+    copies = [
+        {**statement, "id": f"{copy:05d}-{statement['id']}"}
+        for copy in range(1 + (17 << 20) // len(export.read_bytes()))
+        for statement in statements
+    ]
+    document = json.dumps({"statements": copies, "more": ""}, indent=1).encode()
+    assert len(document) > 16 << 20
+    settings = settings_for(tmp_path / "home")
+    (allocation,) = (study / "allocation").glob("*.csv")
+    for source, key in (
+        (allocation.read_bytes(), f"goal_setting/allocation/{allocation.name}"),
+        (document, f"goal_setting/delivery/{export.name}"),
+    ):
+        target = tmp_path / "home" / "landing" / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source)
+
+    results = {r.file_key: r for r in ingest_pending(settings)}
+
+    loaded = results[f"goal_setting/delivery/{export.name}"]
+    assert (loaded.state, loaded.rows) == ("loaded", len(copies))
+    with open_warehouse(settings) as wh:
+        rows = wh.query("select count(distinct statement_id), max(_row_number) from raw.xapi_statements_json")
+    assert rows == [(len(copies), len(copies))]

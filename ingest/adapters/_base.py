@@ -46,6 +46,10 @@ class ParseContext:
     study: Study
     feed: str
     extract_date: date
+    work_dir: Path  # scratch space for the parse, removed after it
+
+    def scratch(self, name: str) -> Path:
+        return self.work_dir / name
 
     @property
     def feed_spec(self) -> dict:
@@ -124,11 +128,14 @@ def check_columns(found: list[str], expected: list[str], ordered: bool = False) 
         raise FileRejected("columns", "a column name appears twice", 1)
 
 
-def _duckdb_error(error: duckdb.Error, path: Path) -> FileRejected:
-    """DuckDB's first sentence, without the local path, and the line it names, if any."""
+def _duckdb_error(error: duckdb.Error, path: Path, records: str = "line") -> FileRejected:
+    """DuckDB's first sentence, without the local path, and the line it names, if any
+    (for a document turned into lines, the record it names)."""
     message = str(error).split("\n")[0].replace(f'"{path}"', "the file").replace(str(path), "the file")
     line = re.search(r"\bline (\d+)", message)
     detail = f"unreadable as the declared format ({message.strip()})"
+    if line and records != "line":
+        return FileRejected("file structure", f"{records} {line[1]}: {detail}")
     return FileRejected("file structure", detail, int(line[1]) if line else None)
 
 
@@ -173,23 +180,28 @@ def read_csv_as_text(ctx: ParseContext, columns: list[str], header_lines: int = 
         raise FileRejected("not empty", "header only: the file has no data rows")
 
 
-def read_json_lines(ctx: ParseContext, columns: dict[str, str]) -> None:
+def read_json_lines(
+    ctx: ParseContext, columns: dict[str, str], path: Path | None = None, records: str = "line"
+) -> None:
     """Load JSON Lines into table `source` with _row_number = line in the file."""
+    path = path or ctx.path
     spec = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
     try:
         ctx.con.execute(
             f"""
             create table source as
             select row_number() over () as _row_number, *
-            from read_json('{ctx.path}', format = 'newline_delimited', columns = {spec})
+            from read_json('{path}', format = 'newline_delimited', columns = {spec})
             """
         )
     except MACHINE_ERRORS:
         raise
     except duckdb.Error as error:
-        raise _duckdb_error(error, ctx.path) from None
+        raise _duckdb_error(error, path, records) from None
     if ctx.con.execute("select count(*) from source").fetchone()[0] == 0:
-        raise FileRejected("not empty", "the file holds no records")
+        raise FileRejected(
+            "not empty", "the file holds no records" if records == "line" else f"no {records}s"
+        )
 
 
 def first_violation(ctx: ParseContext, violation: str, rule: str, detail: str, table: str = "source") -> None:

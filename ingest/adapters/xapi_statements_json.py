@@ -5,13 +5,8 @@ _row_number is the statement's position in the document (1-based). The actor's m
 in UTC.
 """
 
-from ingest.adapters._base import (
-    MACHINE_ERRORS,
-    FileRejected,
-    ParseContext,
-    first_violation,
-    require_present,
-)
+from ingest.adapters._base import ParseContext, first_violation, read_json_lines, require_present
+from ingest.adapters._json_stream import list_as_json_lines
 
 FORMAT = "xapi_statements_json"
 COLUMNS = [
@@ -24,11 +19,15 @@ COLUMNS = [
     ("statement_at", "timestamp"),
     ("stored_at", "timestamp"),
 ]
-STATEMENT = (
-    "STRUCT(id VARCHAR, actor STRUCT(objectType VARCHAR, mbox VARCHAR), "
-    "verb STRUCT(id VARCHAR), object STRUCT(id VARCHAR), result STRUCT(completion BOOLEAN), "
-    '"timestamp" VARCHAR, stored VARCHAR)'
-)
+STATEMENT = {
+    "id": "VARCHAR",
+    "actor": "STRUCT(objectType VARCHAR, mbox VARCHAR)",
+    "verb": "STRUCT(id VARCHAR)",
+    "object": "STRUCT(id VARCHAR)",
+    "result": "STRUCT(completion BOOLEAN)",
+    "timestamp": "VARCHAR",
+    "stored": "VARCHAR",
+}
 VERBS = "http://adlnet.gov/expapi/verbs/"
 
 # (column, allocation column): every row must name someone in the study's allocation
@@ -36,39 +35,18 @@ REFERENCE = ("email_pseudonym", "email_pseudonym")
 
 
 def parse(ctx: ParseContext) -> str:
-    import duckdb
-
-    try:
-        ctx.con.execute(
-            f"""
-            create table document as
-            select * from read_json('{ctx.path}', format = 'unstructured', records = true,
-                                    columns = {{'statements': '{STATEMENT}[]', 'more': 'VARCHAR'}})
-            """
-        )
-    except MACHINE_ERRORS:
-        raise
-    except duckdb.Error as error:
-        message = str(error).split("\n")[0].replace(str(ctx.path), "the file")
-        raise FileRejected("file structure", f"not an xAPI statements document ({message})") from None
-    if ctx.con.execute("select count(*) from document where statements is not null").fetchone()[0] != 1:
-        raise FileRejected("file structure", "expected one document with a 'statements' list")
+    lines = ctx.scratch("statements.jsonl")
+    list_as_json_lines(ctx.path, "statements", lines)
+    read_json_lines(ctx, STATEMENT, lines, records="statement")
     ctx.con.execute(
         """
-        create table source as
-        with statements as (
-            select generate_subscripts(statements, 1) as _row_number, unnest(statements) as s
-            from document
-        )
+        create or replace table source as
         select
-            _row_number, s.id as id, s.actor.mbox as mbox, s.verb.id as verb_id,
-            s.object.id as object_id, s.result.completion as completion,
-            s."timestamp" as "timestamp", s.stored as stored
-        from statements
+            _row_number, id, actor.mbox as mbox, verb.id as verb_id, object.id as object_id,
+            result.completion as completion, "timestamp", stored
+        from source
         """
     )
-    if ctx.con.execute("select count(*) from source").fetchone()[0] == 0:
-        raise FileRejected("not empty", "the document holds no statements")
     for column, label in (("id", "id"), ("mbox", "actor.mbox"), ("verb_id", "verb.id"),
                           ("object_id", "object.id"), ('"timestamp"', "timestamp")):  # fmt: skip
         require_present(ctx, column, label)

@@ -1,0 +1,60 @@
+"""A JSON document's big list, streamed out as JSON Lines in small windows."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ingest.adapters import _json_stream
+from ingest.adapters._base import FileRejected
+from ingest.adapters._json_stream import list_as_json_lines
+
+STATEMENTS = [
+    {"id": f"s{n}", "actor": {"mbox": f"mailto:p{n}@org.example"}, "score": n * 1.5, "note": "a,b]}\n"}
+    for n in range(1, 40)
+]
+
+
+@pytest.fixture(autouse=True, params=[7, 1 << 20], ids=["tiny windows", "default windows"])
+def window(request, monkeypatch):
+    monkeypatch.setattr(_json_stream, "CHUNK_CHARS", request.param)
+
+
+def _split(tmp_path, text: str) -> tuple[list[dict], dict]:
+    source, target = tmp_path / "doc.json", tmp_path / "doc.jsonl"
+    source.write_text(text, encoding="utf-8")
+    others = list_as_json_lines(source, "statements", target)
+    return [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()], others
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_every_element_becomes_one_line(tmp_path, indent):
+    text = json.dumps({"more": "", "statements": STATEMENTS, "count": 39}, indent=indent)
+    elements, others = _split(tmp_path, text)
+    assert elements == STATEMENTS
+    assert others == {"more": "", "count": 39}
+
+
+def test_an_empty_list_gives_no_lines(tmp_path):
+    assert _split(tmp_path, '{"statements": [], "more": ""}') == ([], {"more": ""})
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ('{"statements": [{"id": 1}, {"id": 2]}', "not valid JSON"),
+        ('{"statements": [{"id": 1}, {"id": 2}]', "expected ',' or '}'"),
+        ('{"statements": [{"id": 1}, 7]}', "expected element 2 of the list to be an object"),
+        ('{"statements": {"id": 1}}', "expected a list"),
+        ('{"more": ""}', "expected one document with a 'statements' list"),
+        ('[{"id": 1}]', "expected a JSON object"),
+        ('{"statements": []} {}', "expected the end of the document"),
+        ("", "expected a JSON object"),
+    ],
+)
+def test_a_broken_document_is_refused_with_where(tmp_path, text, phrase):
+    with pytest.raises(FileRejected) as refused:
+        _split(tmp_path, text)
+    assert phrase in refused.value.detail
+    assert refused.value.rule == "file structure"
