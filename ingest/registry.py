@@ -128,6 +128,8 @@ REGISTRY_TABLES = {
         ("cluster_unit", "text"),
         ("hr_period_days", "bigint"),
         ("contacts", "bigint"),
+        ("contact_kind", "text"),
+        ("delivery_format", "text"),
         ("primary_outcomes", "text"),
     ],
     "raw.registry_timepoints": [
@@ -138,6 +140,7 @@ REGISTRY_TABLES = {
         ("window_end_day", "bigint"),
     ],
     "raw.registry_instruments": [("study_id", "text"), ("outcome_code", "text")],
+    "raw.registry_primary_outcomes": [("study_id", "text"), ("outcome_code", "text"), ("timepoint", "text")],
 }
 
 
@@ -156,6 +159,8 @@ def registry_rows(studies: dict[str, Study]) -> dict[str, list[tuple]]:
                 s.cluster,
                 s.hr_period_days,
                 int(s.contacts.get("count", 0)),
+                s.contacts.get("kind", "none"),
+                s.feed_format("delivery"),
                 ", ".join(f"{p['outcome']}@{p['timepoint']}" for p in s.primary_outcomes),
             )
             for s in studies.values()
@@ -170,16 +175,20 @@ def registry_rows(studies: dict[str, Study]) -> dict[str, list[tuple]]:
             for s in studies.values()
             for instrument in s.feeds.get("survey", {}).get("items", {})
         ],
+        "raw.registry_primary_outcomes": [
+            (s.study_id, p["outcome"], p["timepoint"]) for s in studies.values() for p in s.primary_outcomes
+        ],
     }
 
 
 def sync_registry(wh, studies: dict[str, Study]) -> None:
-    """Replace the registry tables in one transaction."""
+    """Replace the registry tables in one transaction (recreated, so a new registry column
+    reaches an existing warehouse)."""
     rows = registry_rows(studies)
     with wh.transaction():
         for table, columns in REGISTRY_TABLES.items():
+            wh.execute(f"drop table if exists {table}")
             wh.ensure_table(table, columns)
-            wh.execute(f"delete from {table}")
             placeholders = ", ".join(["%s"] * len(columns))
             for row in rows[table]:
                 wh.execute(f"insert into {table} values ({placeholders})", list(row))

@@ -29,3 +29,13 @@
 
 {% macro duckdb__refresh_statistics() -%}
 {%- endmacro %}
+
+{# The first day of a date's month, as a date. #}
+{% macro month_start(a_date) -%}
+    cast(date_trunc('month', {{ a_date }}) as date)
+{%- endmacro %}
+
+{# The last day of a date's month, as a date. #}
+{% macro month_end(a_date) -%}
+    {{ add_days("cast(date_trunc('month', " ~ a_date ~ ") + interval '1 month' as date)", -1) }}
+{%- endmacro %}

@@ -21,16 +21,23 @@ absences as (
     select * from esr_absences
 ),
 
-sickness as (
+linked as (
     select
         participants.study_id,
         participants.participant_id,
+        absences.absence_type,
         absences.start_date,
         absences.end_date,
+        absences.absence_reason,
+        absences.is_sickness,
         absences.is_mental_health,
+        absences.partner_quantity,
+        absences.partner_unit,
         absences.extract_date,
+        absences.source_format,
         absences.source_file_key,
         absences.source_row_number,
+        absences.ingested_at,
         -- an open spell ends at the extract date of the newest extract that holds it
         coalesce(absences.end_date, absences.extract_date) as effective_end_date
     from absences
@@ -38,22 +45,21 @@ sickness as (
         on
             absences.study_id = participants.study_id
             and absences.employee_pseudonym = participants.employee_pseudonym
-    where absences.is_sickness
 ),
 
 clipped as (
     select
-        sickness.*,
+        linked.*,
         periods.period_start,
         periods.period_end,
-        greatest(sickness.start_date, periods.employed_from) as clipped_from,
-        least(sickness.effective_end_date, periods.employed_to) as clipped_to,
-        sickness.start_date between periods.period_start and periods.period_end as starts_in_period
-    from sickness
+        greatest(linked.start_date, periods.employed_from) as clipped_from,
+        least(linked.effective_end_date, periods.employed_to) as clipped_to,
+        linked.start_date between periods.period_start and periods.period_end as starts_in_period
+    from linked
     inner join periods
         on
-            sickness.study_id = periods.study_id
-            and sickness.participant_id = periods.participant_id
+            linked.study_id = periods.study_id
+            and linked.participant_id = periods.participant_id
 ),
 
 final as (
@@ -61,21 +67,30 @@ final as (
         -- ids
         study_id,
         participant_id,
+        absence_type,
         start_date,
         -- spell
         end_date,
         effective_end_date,
         end_date is null as is_ongoing,
+        absence_reason,
+        is_sickness,
         is_mental_health,
         starts_in_period,
+        -- the partner's own figure, a plausibility check only
+        partner_quantity,
+        partner_unit,
+        {{ days_between('start_date', 'effective_end_date') }} + 1 as calendar_days,
         -- days in the outcome period, calendar days, both ends inclusive
         case
             when clipped_to >= clipped_from then {{ days_between('clipped_from', 'clipped_to') }} + 1
             else 0
         end as days_in_period,
         -- lineage
+        source_format,
         source_file_key,
-        source_row_number
+        source_row_number,
+        ingested_at
     from clipped
 )
 

@@ -4,6 +4,7 @@ with periods as (
 
 spells as (
     select * from {{ ref('int_absence_spells_clipped') }}
+    where is_sickness
 ),
 
 spell_totals as (

@@ -30,6 +30,8 @@ final as (
         studies.cluster_unit,
         studies.hr_period_days,
         studies.scheduled_contacts,
+        studies.contact_kind,
+        studies.delivery_format,
         studies.primary_outcomes,
         -- randomisation
         cast(coalesce(randomised.participants_randomised, 0) as integer) as participants_randomised,

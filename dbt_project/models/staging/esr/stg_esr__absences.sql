@@ -30,6 +30,7 @@ final as (
         -- lineage
         'esr_absence_csv' as source_format,
         _file_key as source_file_key,
+        _ingested_at as ingested_at,
         _row_number as source_row_number
     from ranked
     where recency_rank = 1

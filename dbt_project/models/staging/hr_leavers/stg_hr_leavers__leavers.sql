@@ -23,6 +23,7 @@ final as (
         notice_given_date,
         -- lineage
         _file_key as source_file_key,
+        _ingested_at as ingested_at,
         _row_number as source_row_number
     from ranked
     where recency_rank = 1

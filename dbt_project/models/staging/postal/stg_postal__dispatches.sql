@@ -25,6 +25,7 @@ final as (
         not returned_undelivered as is_delivered,
         -- lineage
         _file_key as source_file_key,
+        _ingested_at as ingested_at,
         _row_number as source_row_number
     from ranked
     where recency_rank = 1

@@ -16,6 +16,8 @@ final as (
         cluster_unit,
         cast(hr_period_days as integer) as hr_period_days,
         cast(contacts as integer) as scheduled_contacts,
+        contact_kind,
+        delivery_format,
         primary_outcomes
     from source
 )

@@ -1,0 +1,127 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['study_id', 'participant_id'],
+        on_schema_change='fail',
+    )
+}}
+
+with events as (
+    select * from {{ ref('int_delivery_events_linked') }}
+),
+
+participants as (
+    select * from {{ ref('dim_participant') }}
+),
+
+studies as (
+    select * from {{ ref('dim_study') }}
+),
+
+-- a late or re-sent event changes its participant's rows: rebuild those participants whole
+changed_participants as (
+    select distinct
+        study_id,
+        participant_id
+    from events
+    {% if is_incremental() %}
+        where ingested_at > (select max(refreshed_through) from {{ this }})
+        union
+        select
+            study_id,
+            participant_id
+        from participants
+        where
+            is_intervention
+            and not exists (
+                select 1 from {{ this }} as built
+                where built.study_id = participants.study_id and built.participant_id = participants.participant_id
+            )
+    {% endif %}
+),
+
+contact_numbers as (
+    select cast(generate_series as integer) as contact_no
+    from generate_series(1, 52)
+),
+
+scheduled as (
+    select
+        participants.study_id,
+        participants.participant_id,
+        studies.contact_kind,
+        studies.delivery_format,
+        contact_numbers.contact_no
+    from participants
+    inner join studies on participants.study_id = studies.study_id
+    inner join contact_numbers on contact_numbers.contact_no <= studies.scheduled_contacts
+    {% if is_incremental() %}
+        inner join changed_participants
+            on
+                participants.study_id = changed_participants.study_id
+                and participants.participant_id = changed_participants.participant_id
+    {% endif %}
+    where participants.is_intervention
+),
+
+per_contact as (
+    select
+        study_id,
+        participant_id,
+        contact_no,
+        count(*) as events,
+        max(case when event = 'delivered' then 1 else 0 end) as any_delivered,
+        max(case when event = 'opened' then 1 else 0 end) as any_human_open,
+        max(case when event = 'launched' then 1 else 0 end) as any_launch,
+        max(case when event = 'completed' then 1 else 0 end) as any_completion,
+        min(case when event = 'delivered' then event_at end) as first_delivered_at,
+        min(case when event = 'opened' then event_at end) as first_opened_at,
+        min(case when event = 'completed' then event_at end) as completed_at,
+        max(source_format) as source_format,
+        max(source_file_key) as source_file_key
+    from events
+    group by study_id, participant_id, contact_no
+),
+
+refreshed as (
+    select max(ingested_at) as refreshed_through from events
+),
+
+final as (
+    select
+        -- ids
+        scheduled.study_id,
+        scheduled.participant_id,
+        scheduled.contact_no,
+        scheduled.contact_kind,
+        -- engagement (INSTRUMENTS.md): each only where the channel can show it
+        case
+            when scheduled.contact_kind in ('email', 'letter') then coalesce(per_contact.any_delivered, 0) = 1
+        end as is_delivered,
+        -- only SendGrid reports opens, and marks the machine ones
+        case
+            when scheduled.delivery_format = 'sendgrid_events_jsonl' then coalesce(per_contact.any_human_open, 0) = 1
+        end as is_opened_by_human,
+        case when scheduled.contact_kind = 'module' then coalesce(per_contact.any_launch, 0) = 1 end
+            as is_launched,
+        case when scheduled.contact_kind = 'module' then coalesce(per_contact.any_completion, 0) = 1 end
+            as is_completed,
+        per_contact.first_delivered_at,
+        per_contact.first_opened_at,
+        per_contact.completed_at,
+        cast(coalesce(per_contact.events, 0) as integer) as delivery_events,
+        -- lineage
+        per_contact.source_format,
+        per_contact.source_file_key,
+        refreshed.refreshed_through
+    from scheduled
+    cross join refreshed
+    left join per_contact
+        on
+            scheduled.study_id = per_contact.study_id
+            and scheduled.participant_id = per_contact.participant_id
+            and scheduled.contact_no = per_contact.contact_no
+)
+
+select * from final
