@@ -186,16 +186,24 @@ final as (
         cast(estimated.difference + 1.959964 * estimated.se as double precision) as ci_upper,
         cast(estimated.design_effect as double precision) as design_effect,
         cast(estimated.icc as double precision) as icc,
-        cast(estimated.small_sample_correction * estimated.difference / nullif(estimated.sd_pooled, 0)
-            as double precision) as hedges_g,
+        cast(
+            estimated.small_sample_correction * estimated.difference / nullif(estimated.sd_pooled, 0)
+            as double precision
+        ) as hedges_g,
         -- binary outcomes: the risk difference in percentage points
-        case when estimated.outcome_code in ({{ sql_list(binary_outcomes) }})
-            then cast(100 * estimated.difference as double precision) end as risk_difference_pp,
-        case when estimated.outcome_code in ({{ sql_list(binary_outcomes) }})
-            then cast(100 * (estimated.difference - 1.959964 * estimated.se) as double precision) end
+        case
+            when estimated.outcome_code in ({{ sql_list(binary_outcomes) }})
+                then cast(100 * estimated.difference as double precision)
+        end as risk_difference_pp,
+        case
+            when estimated.outcome_code in ({{ sql_list(binary_outcomes) }})
+                then cast(100 * (estimated.difference - 1.959964 * estimated.se) as double precision)
+        end
             as risk_difference_ci_lower_pp,
-        case when estimated.outcome_code in ({{ sql_list(binary_outcomes) }})
-            then cast(100 * (estimated.difference + 1.959964 * estimated.se) as double precision) end
+        case
+            when estimated.outcome_code in ({{ sql_list(binary_outcomes) }})
+                then cast(100 * (estimated.difference + 1.959964 * estimated.se) as double precision)
+        end
             as risk_difference_ci_upper_pp
     from estimated
     left join primary_outcomes

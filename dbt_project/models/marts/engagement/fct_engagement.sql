@@ -19,24 +19,30 @@ studies as (
     select * from {{ ref('dim_study') }}
 ),
 
--- a late or re-sent event changes its participant's rows: rebuild those participants whole
+-- a late or re-sent event changes its participant's rows: rebuild those participants whole,
+-- and build anyone new to the allocation
 changed_participants as (
-    select distinct
+    select
         study_id,
         participant_id
-    from events
+    from participants
+    where
+        is_intervention
     {% if is_incremental() %}
-        where ingested_at > (select max(refreshed_through) from {{ this }})
-        union
-        select
-            study_id,
-            participant_id
-        from participants
-        where
-            is_intervention
-            and not exists (
-                select 1 from {{ this }} as built
-                where built.study_id = participants.study_id and built.participant_id = participants.participant_id
+            and (
+                exists (
+                    select 1 from events
+                    where
+                        events.study_id = participants.study_id
+                        and events.participant_id = participants.participant_id
+                        and events.ingested_at > (select max(built.refreshed_through) from {{ this }} as built)
+                )
+                or not exists (
+                    select 1 from {{ this }} as built
+                    where
+                        built.study_id = participants.study_id
+                        and built.participant_id = participants.participant_id
+                )
             )
     {% endif %}
 ),
@@ -55,14 +61,11 @@ scheduled as (
         contact_numbers.contact_no
     from participants
     inner join studies on participants.study_id = studies.study_id
-    inner join contact_numbers on contact_numbers.contact_no <= studies.scheduled_contacts
-    {% if is_incremental() %}
-        inner join changed_participants
-            on
-                participants.study_id = changed_participants.study_id
-                and participants.participant_id = changed_participants.participant_id
-    {% endif %}
-    where participants.is_intervention
+    inner join contact_numbers on studies.scheduled_contacts >= contact_numbers.contact_no
+    inner join changed_participants
+        on
+            participants.study_id = changed_participants.study_id
+            and participants.participant_id = changed_participants.participant_id
 ),
 
 per_contact as (

@@ -23,6 +23,20 @@ leavers as (
     select * from {{ ref('stg_hr_leavers__leavers') }}
 ),
 
+hr_records as (
+    select
+        study_id,
+        employee_pseudonym,
+        ingested_at
+    from roster_snapshots
+    union all
+    select
+        study_id,
+        employee_pseudonym,
+        ingested_at
+    from leavers
+),
+
 -- what a participant's spells depend on: their absences, and the roster and leavers
 -- records that bound their employment
 inputs as (
@@ -37,11 +51,7 @@ inputs as (
         participants.participant_id,
         hr_records.ingested_at
     from participants
-    inner join (
-        select study_id, employee_pseudonym, ingested_at from roster_snapshots
-        union all
-        select study_id, employee_pseudonym, ingested_at from leavers
-    ) as hr_records
+    inner join hr_records
         on
             participants.study_id = hr_records.study_id
             and participants.employee_pseudonym = hr_records.employee_pseudonym

@@ -84,7 +84,8 @@ sick_days as (
         available.month_start,
         sum(
             case
-                when least(spells.effective_end_date, available.employed_to)
+                when
+                    least(spells.effective_end_date, available.employed_to)
                     >= greatest(spells.start_date, available.employed_from)
                     then (
                         {{ days_between(
