@@ -126,3 +126,18 @@ def postgres_chain(tmp_path_factory, programme_files, postgres_server):
 def fresh_home(tmp_path):
     """An empty platform home on DuckDB, for tests that land their own files."""
     return settings_for(tmp_path / "home")
+
+
+def same_rows(left: list[tuple], right: list[tuple]) -> bool:
+    """Row for row equal, floating point to 1e-9 (engines and threads may sum in another order)."""
+    import math
+
+    def same(a, b) -> bool:
+        if isinstance(a, float) and isinstance(b, float):
+            return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+        return a == b
+
+    return len(left) == len(right) and all(
+        len(x) == len(y) and all(same(a, b) for a, b in zip(x, y, strict=True))
+        for x, y in zip(left, right, strict=True)
+    )

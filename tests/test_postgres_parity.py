@@ -10,6 +10,8 @@ import pytest
 
 from hhp.warehouse import open_warehouse
 
+from .conftest import same_rows
+
 pytestmark = pytest.mark.postgres
 
 MARTS = {
@@ -36,13 +38,6 @@ def _normalise(value):
     return value
 
 
-def _same(a, b) -> bool:
-    """Equal, floating point to 1e-9 (the engines may sum in another order)."""
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-    return a == b
-
-
 def _rows(settings, mart: str, order: str) -> tuple[list[str], list[tuple]]:
     with open_warehouse(settings) as wh:
         columns = [
@@ -64,11 +59,7 @@ def test_mart_is_identical_on_postgres_and_duckdb(mart, programme_chain, postgre
     pg_columns, pg_rows = _rows(postgres_chain, mart, MARTS[mart])
     assert pg_columns == duck_columns
     assert len(pg_rows) == len(duck_rows) > 0
-    mismatches = [
-        (d, p)
-        for d, p in zip(duck_rows, pg_rows, strict=True)
-        if not all(_same(a, b) for a, b in zip(d, p, strict=True))
-    ]
+    mismatches = [(d, p) for d, p in zip(duck_rows, pg_rows, strict=True) if not same_rows([d], [p])]
     assert mismatches[:3] == []
 
 
