@@ -149,3 +149,38 @@ def test_an_xapi_document_beyond_duckdbs_object_limit_loads_whole(programme_file
     with open_warehouse(settings) as wh:
         rows = wh.query("select count(distinct statement_id), max(_row_number) from raw.xapi_statements_json")
     assert rows == [(len(copies), len(copies))]
+
+
+def _true_effect(truth: dict, study: str, outcome: str, timepoint: str) -> float:
+    """The generator's effect on the scale of fct_effect_summary's difference."""
+    from ingest.registry import load_registry
+
+    settings = truth[study]
+    if outcome in settings["effects"]:
+        return settings["effects"][outcome][timepoint]
+    leaving = settings["LEFT_ANY_risk_difference_pp"] / 100
+    if outcome == "LEFT_ANY":
+        return leaving
+    if outcome == "LEFT_VOL":
+        return leaving * load_registry()[study].generator["voluntary_share"]
+    spells = set(settings["sickness_spells_per_period"].values())
+    assert outcome.startswith(("ABS_", "BRADFORD")) and len(spells) == 1, f"no known truth for {outcome}"
+    return 0.0
+
+
+def test_the_effect_summary_covers_the_truth_of_every_primary_outcome(programme, tmp_path):
+    import json
+
+    settings, files = programme
+    truth = json.loads((files / "truth.json").read_text())
+    with open_warehouse(settings) as wh:
+        primary = wh.query(
+            "select study_id, outcome_code, timepoint, difference, ci_lower, ci_upper "
+            "from marts.fct_effect_summary where is_primary order by 1, 2"
+        )
+    assert {row[0] for row in primary} == set(truth)
+    for study, outcome, timepoint, difference, lower, upper in primary:
+        true = _true_effect(truth, study, outcome, timepoint)
+        assert lower <= true <= upper, f"{study} {outcome}@{timepoint}: {true} outside ({lower}, {upper})"
+        if (study, outcome) == ("dispatch_stories", "CBI_WORK"):
+            assert abs(difference - true) <= 4, f"CBI effect {difference} is not within 4 points of {true}"
