@@ -1,21 +1,33 @@
-"""The quality gate: the analysis_ready suites per study, recorded in quality.check_results.
+"""The quality gate: every check of the catalogue (expectations/catalogue.yml), per study,
+recorded in quality.check_results and shown on a Data Docs page under $HHP_HOME.
 
-The report runs only when every fatal check passes; otherwise GateFailed names each
-failed check, its study and figures.
+Two kinds of check: the marts' analysis_ready suites (Great Expectations: in the database
+by SQL pushdown on PostgreSQL; on DuckDB, where its SQL path is broken, on a pandas batch
+of the study's rows), and the trial checks (expectations/trial.py, SQL aggregates on both
+engines). The report runs only when every fatal check passes; otherwise GateFailed names
+each failed check, its study and figures, and the Data Docs page.
 """
 
 from __future__ import annotations
 
+import html
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
 
+import yaml
+
+from expectations import trial
 from expectations.marts import SUITES
-from expectations.runner import validate_frame
+from expectations.runner import Finding, validate_frame, validate_query
 from hhp.config import Settings
-from hhp.warehouse import open_warehouse
+from hhp.warehouse import Warehouse, open_warehouse
 from ingest.ledger import data_release
-from ingest.registry import load_registry
+from ingest.registry import Study, load_registry
 
+CATALOGUE = Path(__file__).with_name("catalogue.yml")
 RESULTS_TABLE = "quality.check_results"
 RESULT_COLUMNS = [
     ("check_name", "text"),
@@ -23,6 +35,9 @@ RESULT_COLUMNS = [
     ("data_release", "text"),
     ("status", "text"),  # passed | failed | not_applicable | error
     ("severity", "text"),
+    ("category", "text"),
+    ("subcategory", "text"),
+    ("level", "text"),
     ("violating_rows", "bigint"),
     ("denominator", "bigint"),
     ("percentage", "double"),
@@ -30,10 +45,32 @@ RESULT_COLUMNS = [
     ("detail", "text"),
     ("checked_at", "timestamp"),
 ]
+NO_DATA = trial.Measure(0, 0, "the study has no loaded data yet", applicable=False)
 
 
 class GateFailed(RuntimeError):
     """A fatal check failed: nothing goes on to analysis."""
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    id: str
+    description: str
+    category: str
+    subcategory: str
+    level: str
+    severity: str
+    threshold: float
+    justification: str | None = None
+    per_code: bool = False
+    per_wave_arm: bool = False
+    per_wave: bool = False
+
+
+@cache
+def load_catalogue() -> dict[str, CatalogueEntry]:
+    entries = yaml.safe_load(CATALOGUE.read_text())["checks"]
+    return {entry["id"]: CatalogueEntry(**entry) for entry in entries}
 
 
 @dataclass
@@ -46,71 +83,180 @@ class CheckResult:
     detail: str
     severity: str = "fatal"
     threshold: float = 0.0
+    category: str = ""
+    subcategory: str = ""
+    level: str = ""
 
     @property
     def percentage(self) -> float | None:
         return 100.0 * self.violating_rows / self.denominator if self.denominator else None
 
+    @property
+    def catalogue_id(self) -> str:
+        return self.check_name.split("[")[0]
+
+
+def _status(entry: CatalogueEntry, measure: trial.Measure) -> str:
+    if not measure.applicable:
+        return "not_applicable"
+    if measure.error:
+        return "error"
+    if measure.denominator == 0:
+        return "failed"  # a check over nothing is never passed
+    return "failed" if 100.0 * measure.violating / measure.denominator > entry.threshold else "passed"
+
+
+def _from_finding(finding: Finding) -> trial.Measure:
+    if finding.error:
+        return trial.Measure(0, 0, finding.expectation, error=True)
+    if finding.total == 0:
+        return trial.Measure(0, 0, "no rows of this kind", applicable=False)
+    detail = finding.describe().rsplit(" [rule: ", 1)[0] if not finding.passed else "all rows meet it"
+    return trial.Measure(finding.unexpected, finding.total, detail)
+
+
+def _suite_measures(settings: Settings, wh: Warehouse, study: Study) -> dict[str, trial.Measure]:
+    """The marts' analysis_ready suites, one measure per expectation."""
+    measures = {}
+    for mart, build_suite in SUITES.items():
+        suite = build_suite(study)
+        query = f"select * from marts.{mart} where study_id = '{study.study_id}'"
+        if settings.is_postgres:
+            findings = validate_query(settings.warehouse, query, f"{mart}.analysis_ready", suite, True)
+        else:
+            frame = wh.query_arrow(query).to_pandas()
+            if frame.empty:
+                measures |= {
+                    e.meta["check"]: trial.Measure(0, 0, "the mart is empty", applicable=False) for e in suite
+                }
+                continue
+            findings = validate_frame(frame, f"{mart}.analysis_ready", suite, None, include_passed=True)
+        measures |= {f.check: _from_finding(f) for f in findings}
+    return measures
+
+
+def _has_data(wh: Warehouse, study: Study) -> bool:
+    rows = wh.query(
+        "select count(*) from ops.landed_files where study_id = %s and state = 'loaded'", [study.study_id]
+    )
+    return rows[0][0] > 0
+
 
 def run_gate(settings: Settings) -> list[CheckResult]:
-    registry = load_registry()
+    catalogue = load_catalogue()
     results: list[CheckResult] = []
     with open_warehouse(settings) as wh:
         release = data_release(wh)
-        frames = {mart: wh.query_arrow(f"select * from marts.{mart}").to_pandas() for mart in SUITES}
-        for study_id, study in sorted(registry.items()):
-            for mart, build_suite in SUITES.items():
-                frame = frames[mart][frames[mart]["study_id"] == study_id].reset_index(drop=True)
-                if frame.empty:
-                    results.append(
-                        CheckResult(
-                            f"{mart}.analysis_ready",
-                            study_id,
-                            "not_applicable",
-                            0,
-                            0,
-                            "study has no data yet",
-                        )
-                    )
-                    continue
-                findings = validate_frame(frame, f"{mart}.analysis_ready", build_suite(study), None)
-                failed = sum(f.unexpected or 0 for f in findings)
-                status = "error" if any(f.error for f in findings) else "failed" if findings else "passed"
-                detail = "; ".join(f.describe() for f in findings) or "all expectations met"
+        for study_id, study in sorted(load_registry().items()):
+            measures = trial.measure_all(wh, study) | _suite_measures(settings, wh, study)
+            if not _has_data(wh, study):
+                measures = dict.fromkeys(measures, NO_DATA)
+            for name, measure in sorted(measures.items()):
+                entry = catalogue[name.split("[")[0]]
                 results.append(
-                    CheckResult(f"{mart}.analysis_ready", study_id, status, failed, len(frame), detail)
-                )
-        now = datetime.now(UTC).replace(tzinfo=None)
-        with wh.transaction():
-            wh.ensure_table(RESULTS_TABLE, RESULT_COLUMNS)
-            for r in results:
-                wh.execute(
-                    f"insert into {RESULTS_TABLE} values ({', '.join(['%s'] * len(RESULT_COLUMNS))})",
-                    [
-                        r.check_name,
-                        r.study_id,
-                        release,
-                        r.status,
-                        r.severity,
-                        r.violating_rows,
-                        r.denominator,
-                        r.percentage,
-                        r.threshold,
-                        r.detail,
-                        now,
-                    ],
-                )
+                    CheckResult(
+                        name, study_id, _status(entry, measure), measure.violating, measure.denominator,
+                        measure.detail, entry.severity, entry.threshold, entry.category, entry.subcategory,
+                        entry.level,
+                    )
+                )  # fmt: skip
+        _record(wh, results, release)
+    write_data_docs(settings, results, release)
     return results
 
 
-def enforce(results: list[CheckResult]) -> None:
+def _record(wh: Warehouse, results: list[CheckResult], release: str) -> None:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with wh.transaction():
+        if wh.table_exists("quality", "check_results"):
+            known = {c for (c,) in wh.query(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'quality' and table_name = 'check_results'"
+            )}  # fmt: skip
+            if known != {name for name, _ in RESULT_COLUMNS}:  # results from an older catalogue layout
+                wh.execute(f"drop table {RESULTS_TABLE}")
+        wh.ensure_table(RESULTS_TABLE, RESULT_COLUMNS)
+        placeholders = ", ".join(["%s"] * len(RESULT_COLUMNS))
+        columns = ", ".join(name for name, _ in RESULT_COLUMNS)
+        for r in results:
+            wh.execute(
+                f"insert into {RESULTS_TABLE} ({columns}) values ({placeholders})",
+                [r.check_name, r.study_id, release, r.status, r.severity, r.category, r.subcategory, r.level,
+                 r.violating_rows, r.denominator, r.percentage, r.threshold, r.detail, now],
+            )  # fmt: skip
+
+
+def data_docs_path(settings: Settings) -> Path:
+    return settings.home / "data_docs" / "index.html"
+
+
+def write_data_docs(settings: Settings, results: list[CheckResult], release: str) -> Path:
+    """One self-contained page: per study, every check with its category, status and figures."""
+    catalogue = load_catalogue()
+    colours = {"passed": "#1b7f3b", "failed": "#b00020", "error": "#b00020", "not_applicable": "#777"}
+    sections = []
+    for study_id in sorted({r.study_id for r in results}):
+        rows = []
+        for r in sorted(
+            (r for r in results if r.study_id == study_id), key=lambda r: (r.category, r.check_name)
+        ):
+            entry = catalogue[r.catalogue_id]
+            pct = f"{r.percentage:.2f}%" if r.percentage is not None else ""
+            why = (
+                f"<br><small>threshold: {html.escape(entry.justification)}</small>"
+                if entry.justification
+                else ""
+            )
+            rows.append(
+                f"<tr><td>{html.escape(r.category)} / {html.escape(r.subcategory)}</td>"
+                f"<td><b>{html.escape(r.check_name)}</b><br><small>{html.escape(entry.description)}</small>{why}</td>"
+                f"<td>{r.level}</td><td>{r.severity}</td>"
+                f"<td style='color:{colours.get(r.status, '#000')}'><b>{r.status}</b></td>"
+                f"<td>{r.violating_rows} / {r.denominator}</td><td>{pct}</td><td>{r.threshold:g}%</td>"
+                f"<td>{html.escape(r.detail)}</td></tr>"
+            )
+        counts = Counter(r.status for r in results if r.study_id == study_id)
+        summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        sections.append(
+            f"<h2 id='{study_id}'>{html.escape(study_id)}</h2><p>{summary}</p><table>"
+            "<tr><th>category</th><th>check</th><th>level</th><th>severity</th><th>status</th>"
+            "<th>violating / denominator</th><th>%</th><th>threshold</th><th>figures</th></tr>"
+            + "".join(rows)
+            + "</table>"
+        )
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Data quality: analysis_ready</title>"
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;width:100%}"
+        "td,th{border:1px solid #ccc;padding:4px;vertical-align:top;font-size:13px}</style></head><body>"
+        f"<h1>Data quality before analysis</h1><p>Data release {html.escape(release)}, checked "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Checks and thresholds: expectations/catalogue.yml.</p>"
+        + "".join(sections)
+        + "</body></html>"
+    )
+    path = data_docs_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def summary(results: list[CheckResult]) -> list[tuple[str, str, Counter]]:
+    """(study, category, status counts), for the command line."""
+    groups: dict[tuple[str, str], Counter] = {}
+    for r in results:
+        groups.setdefault((r.study_id, r.category), Counter())[r.status] += 1
+    return [(study, category, counts) for (study, category), counts in sorted(groups.items())]
+
+
+def enforce(results: list[CheckResult], settings: Settings | None = None) -> None:
+    where = f"\nData Docs: {data_docs_path(settings)}" if settings else ""
     failed = [r for r in results if r.severity == "fatal" and r.status in ("failed", "error")]
     if failed:
         lines = [
-            f"- {r.check_name} [{r.study_id}]: {r.status}, "
-            f"{r.violating_rows} of {r.denominator} rows; {r.detail}"
+            f"- {r.check_name} [{r.study_id}]: {r.status}, {r.violating_rows} of {r.denominator}; {r.detail}"
             for r in failed
         ]
-        raise GateFailed("quality gate failed; the report was not built:\n" + "\n".join(lines))
+        raise GateFailed("quality gate failed; the report was not built:\n" + "\n".join(lines) + where)
     if not any(r.status == "passed" for r in results):
-        raise GateFailed("quality gate: no check passed (is there any data?); the report was not built")
+        raise GateFailed(
+            "quality gate: no check passed (is there any data?); the report was not built" + where
+        )

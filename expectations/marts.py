@@ -24,21 +24,29 @@ OUTCOME_RANGES = {
 
 def dim_participant(study: Study) -> list:
     return [
-        gxe.ExpectTableRowCountToBeBetween(min_value=1),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["study_id", "participant_id"]),
-        gxe.ExpectColumnValuesToNotBeNull(column="arm"),
-        gxe.ExpectColumnValuesToBeInSet(column="arm", value_set=list(study.arms)),
-        gxe.ExpectColumnValuesToNotBeNull(column="randomised_on"),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["study_id", "participant_id"], meta={"check": "dim_participant.unique_participant"}
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="arm", value_set=list(study.arms), meta={"check": "dim_participant.arm_in_design"}
+        ),
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="randomised_on", meta={"check": "dim_participant.randomised_on_present"}
+        ),
     ]
 
 
 def fct_outcomes(study: Study) -> list:
     suite = [
-        gxe.ExpectTableRowCountToBeBetween(min_value=1),
         gxe.ExpectCompoundColumnsToBeUnique(
-            column_list=["study_id", "participant_id", "outcome_code", "timepoint"]
+            column_list=["study_id", "participant_id", "outcome_code", "timepoint"],
+            meta={"check": "fct_outcomes.unique_outcome"},
         ),
-        gxe.ExpectColumnValuesToBeInSet(column="outcome_code", value_set=list(OUTCOME_RANGES)),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="outcome_code",
+            value_set=list(OUTCOME_RANGES),
+            meta={"check": "fct_outcomes.outcome_code_known"},
+        ),
     ]
     for code, (low, high) in OUTCOME_RANGES.items():
         suite.append(
@@ -46,8 +54,10 @@ def fct_outcomes(study: Study) -> list:
                 column="value",
                 min_value=low,
                 max_value=high,
-                row_condition=f'outcome_code=="{code}"',
-                condition_parser="pandas",
+                # this parser runs in pandas and, pushed down, in SQL alike
+                row_condition=f'col("outcome_code")=="{code}"',
+                condition_parser="great_expectations",
+                meta={"check": f"fct_outcomes.value_in_range[{code}]"},
             )
         )
     return suite

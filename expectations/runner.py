@@ -32,6 +32,9 @@ class Finding:
     first_line: int | None
     example: str | None
     error: bool = False  # the expectation could not be evaluated
+    passed: bool = False
+    check: str | None = None  # the catalogue check it implements (the expectation's meta)
+    observed: object = None
 
     def describe(self) -> str:
         where = f"column '{self.column}' " if self.column else ""
@@ -43,13 +46,18 @@ class Finding:
 
 
 @cache
-def _batch_definition():
+def _context():
     import great_expectations as gx
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False, "metric_calculations": False}
-    source = context.data_sources.add_pandas("hhp_batches")
+    return context
+
+
+@cache
+def _batch_definition():
+    source = _context().data_sources.add_pandas("hhp_batches")
     asset = source.add_dataframe_asset("batch")
     return asset.add_batch_definition_whole_dataframe("whole")
 
@@ -59,51 +67,76 @@ def validate_frame(
     suite_name: str,
     expectations: list,
     line_column: str | None = "_row_number",
+    include_passed: bool = False,
 ) -> list[Finding]:
-    import great_expectations as gx
-
     batch_definition = _batch_definition()  # creates the context a suite needs
-    suite = gx.ExpectationSuite(name=suite_name)
-    for expectation in expectations:
-        suite.add_expectation(expectation)
     if line_column and line_column in frame:
         frame = frame.set_index(line_column, drop=False)
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    return _validate(batch, suite_name, expectations, line_column, include_passed, len(frame))
+
+
+def validate_query(
+    connection_url: str, query: str, suite_name: str, expectations: list, include_passed: bool = False
+) -> list[Finding]:
+    """Validate the rows of a query in the database itself (SQL pushdown, PostgreSQL)."""
+    batch = _query_batch_definition(connection_url, query).get_batch()
+    return _validate(batch, suite_name, expectations, None, include_passed, None)
+
+
+def _validate(batch, suite_name, expectations, line_column, include_passed, rows) -> list[Finding]:
+    import great_expectations as gx
+
+    suite = gx.ExpectationSuite(name=suite_name)
+    for expectation in expectations:
+        suite.add_expectation(expectation)
     result = batch.validate(suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 1})
     findings = []
     for item in result.results:
-        if item.success:
+        if item.success and not include_passed:
             continue
         config = item.expectation_config
         column = config.kwargs.get("column") or config.kwargs.get("column_list")
         column = ", ".join(column) if isinstance(column, list) else column
         details = item.result or {}
-        lines = details.get("partial_unexpected_index_list") or []
-        values = details.get("partial_unexpected_list") or []
-        first_line = _line(lines[0], line_column) if lines else None
-        example = None
-        if values and "pseudonym" not in (column or ""):  # never quote a pseudonym
-            example = str(values[0])[:40]
+        check = (config.meta or {}).get("check")
         if item.exception_info and item.exception_info.get("raised_exception"):
             message = item.exception_info.get("exception_message", "error")
             findings.append(
-                Finding(
-                    suite_name, f"{config.type} (error: {message})", column, 0, len(frame), None, None, True
-                )
-            )
+                Finding(suite_name, f"{config.type} (error: {message})", column, 0, rows or 0, None, None,
+                        True, check=check)
+            )  # fmt: skip
             continue
+        lines = details.get("partial_unexpected_index_list") or []
+        values = details.get("partial_unexpected_list") or []
+        example = None
+        if values and "pseudonym" not in (column or ""):  # never quote a pseudonym
+            example = str(values[0])[:40]
+        element_count = details.get("element_count")
         findings.append(
             Finding(
                 suite_name,
                 config.type,
                 column,
                 int(details.get("unexpected_count") or 0),
-                int(details.get("element_count") or len(frame)),
-                first_line,
+                int(element_count if element_count is not None else (rows or 0)),
+                _line(lines[0], line_column) if lines else None,
                 example,
+                passed=bool(item.success),
+                check=check,
+                observed=details.get("observed_value"),
             )
         )
     return findings
+
+
+@cache
+def _query_batch_definition(connection_url: str, query: str):
+    context = _context()
+    name = f"query_{len(context.data_sources.all())}"
+    url = connection_url.replace("postgresql://", "postgresql+psycopg2://", 1)
+    source = context.data_sources.add_postgres(name, connection_string=url)
+    return source.add_query_asset(name, query=query).add_batch_definition_whole_table("whole")
 
 
 def _line(index_entry, line_column: str | None) -> int | None:

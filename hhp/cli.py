@@ -135,23 +135,31 @@ def build() -> None:
 @app.command()
 def gate() -> None:
     """Run the quality checks; exit 1 if a fatal check fails."""
-    from expectations.gate import GateFailed, enforce, run_gate
+    from rich.markup import escape
 
+    from expectations.gate import GateFailed, data_docs_path, enforce, run_gate, summary
+
+    settings = load_settings()
     with _spinner("quality checks"):
-        results = run_gate(load_settings())
-    table = Table("check", "study", "status", "violating", "rows")
-    for r in results:
-        colour = {"passed": "green", "failed": "red", "error": "red"}.get(r.status, "yellow")
+        results = run_gate(settings)
+    table = Table("study", "category", "passed", "failed", "error", "not applicable", title="quality gate")
+    for study, category, counts in summary(results):
+        failed = counts["failed"]
         table.add_row(
-            r.check_name,
-            r.study_id,
-            f"[{colour}]{r.status}[/{colour}]",
-            str(r.violating_rows),
-            str(r.denominator),
+            study,
+            category,
+            str(counts["passed"]),
+            f"[red]{failed}[/red]" if failed else "0",
+            f"[red]{counts['error']}[/red]" if counts["error"] else "0",
+            str(counts["not_applicable"]),
         )
     console.print(table)
+    warnings = [r for r in results if r.severity != "fatal" and r.status == "failed"]
+    for r in warnings:
+        console.print(f"[yellow]warning[/yellow] {escape(f'{r.check_name} [{r.study_id}]: {r.detail}')}")
+    console.print(f"Data Docs: {data_docs_path(settings)}")
     try:
-        enforce(results)
+        enforce(results, settings)
     except GateFailed as error:
         _fail(str(error))
 

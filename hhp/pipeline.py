@@ -30,7 +30,7 @@ def gate(settings: Settings):
     from expectations.gate import enforce, run_gate
 
     results = run_gate(settings)
-    enforce(results)
+    enforce(results, settings)
     return results
 
 

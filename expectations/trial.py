@@ -1,0 +1,231 @@
+"""The trial checks a statistician insists on, per study, as SQL aggregates over the warehouse.
+
+Each returns Measures: violating rows over a denominator, with the figures in words; the
+gate turns them into statuses with the catalogue's thresholds. The SQL runs unchanged on
+DuckDB and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hhp.instruments import ITEM_COLUMNS
+from ingest.registry import Study
+
+SRM_ALPHA = 0.001
+ATTRITION_GAP_PP = 10.0
+SURVEY_STAGING = {"qualtrics_csv": "stg_qualtrics__responses", "redcap_csv": "stg_redcap__responses"}
+
+
+@dataclass
+class Measure:
+    violating: int
+    denominator: int
+    detail: str
+    applicable: bool = True
+    error: bool = False
+
+
+NOT_APPLICABLE = Measure(0, 0, "does not apply to this study's design or feeds", applicable=False)
+
+
+def _one(wh, sql: str, params: list) -> tuple:
+    return wh.query(sql, params)[0]
+
+
+def sample_ratio(wh, study: Study) -> Measure:
+    from scipy.stats import chi2
+
+    unit = "count(distinct cluster_id)" if study.design == "cluster_rct" else "count(*)"
+    counts = dict(
+        wh.query(
+            f"select arm, {unit} from marts.dim_participant where study_id = %s group by arm",
+            [study.study_id],
+        )
+    )
+    total = sum(counts.values())
+    if total == 0:
+        return Measure(0, 0, "no one randomised in the mart")
+    weights = {arm: float(study.allocation_ratio[arm]) for arm in study.arms}
+    expected = {arm: total * w / sum(weights.values()) for arm, w in weights.items()}
+    statistic = sum((counts.get(arm, 0) - e) ** 2 / e for arm, e in expected.items())
+    p = float(chi2.sf(statistic, len(weights) - 1))
+    units = "clusters" if study.design == "cluster_rct" else "participants"
+    observed = ", ".join(f"{arm} {counts.get(arm, 0)}" for arm in study.arms)
+    ratio = ":".join(f"{weights[a]:g}" for a in study.arms)
+    detail = f"{units}: {observed} against {ratio}; chi-square {statistic:.2f}, p = {p:.4f}"
+    return Measure(int(p < SRM_ALPHA), 1, detail)
+
+
+def one_arm_per_participant(wh, study: Study) -> Measure:
+    violating, total = _one(
+        wh,
+        "select count(*) filter (where arms > 1), count(*) from ("
+        "select participant_id, count(distinct arm) as arms from raw.allocation_csv "
+        "where study_id = %s group by participant_id) as per_participant",
+        [study.study_id],
+    )
+    return Measure(violating, total, f"{violating} of {total} participants under more than one arm")
+
+
+def cluster_single_arm(wh, study: Study) -> Measure:
+    if study.design != "cluster_rct":
+        return NOT_APPLICABLE
+    violating, total, clusters = _one(
+        wh,
+        "select count(*) filter (where arms > 1), count(*), count(distinct cluster_id) from ("
+        "select cluster_id, count(distinct arm) over (partition by cluster_id) as arms "
+        "from marts.dim_participant where study_id = %s) as members",
+        [study.study_id],
+    )
+    return Measure(violating, total, f"{violating} of {total} members are in a cluster split across arms")
+
+
+def item_codes_in_range(wh, study: Study) -> Measure:
+    table = SURVEY_STAGING.get(study.feed_format("survey") or "")
+    if table is None:
+        return NOT_APPLICABLE
+    outside = " or ".join(f"({c} is not null and {c} not between 1 and 5)" for c in ITEM_COLUMNS)
+    violating, total = _one(
+        wh,
+        f"select count(*) filter (where {outside}), count(*) from staging.{table} where study_id = %s",
+        [study.study_id],
+    )
+    return Measure(violating, total, f"{violating} of {total} responses hold an item code outside 1-5")
+
+
+def baseline_before_randomisation(wh, study: Study) -> Measure:
+    if "baseline" not in {tp.name for tp in study.timepoints}:
+        return NOT_APPLICABLE
+    violating, total = _one(
+        wh,
+        "select count(distinct case when response_day > 0 then participant_id end), "
+        "count(distinct participant_id) from marts.fct_outcomes "
+        "where study_id = %s and timepoint = 'baseline' and analysis_flag and response_day is not null",
+        [study.study_id],
+    )
+    return Measure(violating, total, f"{violating} of {total} baseline responses dated after randomisation")
+
+
+def _response_counts(wh, study: Study) -> dict[tuple[str, str], tuple[int, int]]:
+    """(wave, arm) -> (responders, randomised)."""
+    rows = wh.query(
+        "select timepoint, arm, count(distinct case when analysis_flag then participant_id end), "
+        "count(distinct participant_id) from marts.fct_outcomes "
+        "where study_id = %s and timepoint <> 'period' group by timepoint, arm",
+        [study.study_id],
+    )
+    return {(wave, arm): (responded, randomised) for wave, arm, responded, randomised in rows}
+
+
+def response_rates(wh, study: Study) -> dict[str, Measure]:
+    if not study.feed_format("survey"):
+        return {}
+    counts = _response_counts(wh, study)
+    measures = {}
+    for tp in study.timepoints:
+        for arm in study.arms:
+            responded, randomised = counts.get((tp.name, arm), (0, 0))
+            rate = 100.0 * responded / randomised if randomised else 0.0
+            measures[f"{tp.name}/{arm}"] = Measure(
+                randomised - responded, randomised, f"{responded} of {randomised} responded ({rate:.1f}%)"
+            )
+    return measures
+
+
+def differential_attrition(wh, study: Study) -> dict[str, Measure]:
+    if not study.feed_format("survey"):
+        return {}
+    counts = _response_counts(wh, study)
+    measures = {}
+    # attrition is loss after randomisation: arms cannot differ at baseline except by chance
+    for tp in (tp for tp in study.timepoints if tp.day > 0):
+        rates = {}
+        for arm in study.arms:
+            responded, randomised = counts.get((tp.name, arm), (0, 0))
+            rates[arm] = 100.0 * responded / randomised if randomised else None
+        if None in rates.values():
+            measures[tp.name] = Measure(0, 0, "an arm has no one randomised")
+            continue
+        gap = max(rates.values()) - min(rates.values())
+        words = ", ".join(f"{arm} {rate:.1f}%" for arm, rate in rates.items())
+        measures[tp.name] = Measure(
+            int(gap > ATTRITION_GAP_PP), 1, f"response {words}: {gap:.1f} points apart (flag above 10)"
+        )
+    return measures
+
+
+def absence_within_employment(wh, study: Study) -> Measure:
+    violating, total = _one(
+        wh,
+        "select count(*) filter (where spells.start_date < periods.hire_date "
+        "or spells.start_date > periods.termination_date), count(*) "
+        "from marts.fct_absence_spells as spells "
+        "inner join intermediate.int_hr_employment_periods as periods "
+        "on spells.study_id = periods.study_id and spells.participant_id = periods.participant_id "
+        "where spells.study_id = %s and spells.is_sickness",
+        [study.study_id],
+    )
+    return Measure(violating, total, f"{violating} of {total} sickness absences start outside employment")
+
+
+def leaving_after_hire(wh, study: Study) -> Measure:
+    violating, total = _one(
+        wh,
+        "select count(*) filter (where termination_date < hire_date), count(*) "
+        "from intermediate.int_hr_employment_periods where study_id = %s and has_hr_record",
+        [study.study_id],
+    )
+    return Measure(violating, total, f"{violating} of {total} staff leave before they were hired")
+
+
+def partner_days_agree(wh, study: Study) -> Measure:
+    if study.feed_format("absence") != "esr_absence_csv":
+        return NOT_APPLICABLE
+    violating, total = _one(
+        wh,
+        "select count(*) filter (where partner_quantity <> calendar_days), count(*) "
+        "from marts.fct_absence_spells "
+        "where study_id = %s and source_format = 'esr_absence_csv' and not is_ongoing",
+        [study.study_id],
+    )
+    return Measure(violating, total, f"{violating} of {total} closed absences where ESR's days differ")
+
+
+def scheduled_contacts_recorded(wh, study: Study) -> Measure:
+    if study.contacts.get("kind") not in ("email", "letter"):
+        return NOT_APPLICABLE
+    violating, total = _one(
+        wh,
+        "select count(*) filter (where delivery_events = 0), count(*) "
+        "from marts.fct_engagement where study_id = %s",
+        [study.study_id],
+    )
+    return Measure(violating, total, f"{violating} of {total} scheduled contacts have no delivery record")
+
+
+def has_rows(wh, study: Study, mart: str) -> Measure:
+    (rows,) = _one(wh, f"select count(*) from marts.{mart} where study_id = %s", [study.study_id])
+    return Measure(int(rows == 0), 1, f"{rows} rows")
+
+
+def measure_all(wh, study: Study) -> dict[str, Measure]:
+    """Every SQL check for one study, by check name (catalogue id, [variant])."""
+    measures = {
+        "allocation.sample_ratio": sample_ratio(wh, study),
+        "allocation.one_arm_per_participant": one_arm_per_participant(wh, study),
+        "allocation.cluster_single_arm": cluster_single_arm(wh, study),
+        "dim_participant.has_rows": has_rows(wh, study, "dim_participant"),
+        "fct_outcomes.has_rows": has_rows(wh, study, "fct_outcomes"),
+        "survey.item_codes_in_range": item_codes_in_range(wh, study),
+        "survey.baseline_before_randomisation": baseline_before_randomisation(wh, study),
+        "hr.absence_within_employment": absence_within_employment(wh, study),
+        "hr.leaving_after_hire": leaving_after_hire(wh, study),
+        "hr.partner_days_agree": partner_days_agree(wh, study),
+        "delivery.scheduled_contacts_recorded": scheduled_contacts_recorded(wh, study),
+    }
+    measures |= {f"survey.response_rate[{k}]": m for k, m in response_rates(wh, study).items()}
+    measures |= {
+        f"survey.differential_attrition[{k}]": m for k, m in differential_attrition(wh, study).items()
+    }
+    return measures
