@@ -96,14 +96,19 @@ def test_scores_match_an_independent_computation_from_the_partner_file(duckdb_ch
 def test_gate_records_results_per_study(duckdb_chain):
     with open_warehouse(duckdb_chain) as wh:
         rows = wh.query(
-            "select check_name, study_id, status, denominator, data_release from quality.check_results"
+            "select check_name, study_id, status, denominator, data_release, category "
+            "from quality.check_results"
         )
-    assert {(c, s, st) for c, s, st, _, _ in rows} >= {
-        ("dim_participant.analysis_ready", STUDY, "passed"),
-        ("fct_outcomes.analysis_ready", STUDY, "passed"),
-    }
-    assert all(d > 0 for _, _, st, d, _ in rows if st == "passed")
+    statuses = {(c, s): st for c, s, st, _, _, _ in rows}
+    assert statuses[("dim_participant.has_rows", STUDY)] == "passed"
+    assert statuses[("fct_outcomes.value_in_range[SWEMWBS]", STUDY)] == "passed"
+    assert statuses[("allocation.sample_ratio", STUDY)] == "passed"
+    assert statuses[("allocation.cluster_single_arm", STUDY)] == "not_applicable"  # an individual RCT
+    assert statuses[("allocation.sample_ratio", "tea_coffee")] == "not_applicable"  # no data landed yet
+    assert all(d > 0 for _, _, st, d, _, _ in rows if st == "passed")
+    assert {c for *_, c in rows} == {"conformance", "completeness", "plausibility"}
     assert all(re.fullmatch(r"\d+-files-[0-9a-f]{12}", r[4]) for r in rows)
+    assert (duckdb_chain.home / "data_docs" / "index.html").exists()
 
 
 def test_gate_stops_the_chain_on_an_out_of_range_value(duckdb_chain, tmp_path):
@@ -119,10 +124,11 @@ def test_gate_stops_the_chain_on_an_out_of_range_value(duckdb_chain, tmp_path):
         )
     results = run_gate(broken)
     with pytest.raises(GateFailed) as failure:
-        enforce(results)
+        enforce(results, broken)
     message = str(failure.value)
-    assert "fct_outcomes.analysis_ready [mod_ding]" in message and "1 of" in message
+    assert "fct_outcomes.value_in_range[SWEMWBS] [mod_ding]: failed, 1 of" in message
     assert "dim_participant" not in message
+    assert f"Data Docs: {broken.home / 'data_docs' / 'index.html'}" in message
 
 
 def test_gate_never_passes_an_empty_mart(duckdb_chain, tmp_path):
@@ -133,7 +139,11 @@ def test_gate_never_passes_an_empty_mart(duckdb_chain, tmp_path):
         wh.execute("delete from marts.fct_outcomes")
         wh.execute("delete from marts.dim_participant")
     results = run_gate(empty)
-    assert not any(r.status == "passed" for r in results)
+    on_the_marts = [r for r in results if r.check_name.startswith(("dim_participant.", "fct_outcomes."))]
+    assert on_the_marts and not any(r.status == "passed" for r in on_the_marts)
+    statuses = {(r.check_name, r.study_id): r.status for r in results}
+    assert statuses[("fct_outcomes.has_rows", STUDY)] == "failed"
+    assert statuses[("allocation.sample_ratio", STUDY)] == "failed"
     with pytest.raises(GateFailed):
         enforce(results)
 

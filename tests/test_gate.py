@@ -1,0 +1,114 @@
+"""The quality gate over the five-study demo: clean data passes, each kind of corruption fails
+the right check and stops the chain before the report, and both engines agree."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from expectations.gate import GateFailed, load_catalogue, run_gate
+from hhp import pipeline
+from hhp.warehouse import open_warehouse
+
+from .conftest import settings_for
+
+pytestmark = pytest.mark.slow
+
+# (name, the check that must fail, its study, the SQL that corrupts the demo)
+CORRUPTIONS = [
+    ("an unbalanced allocation", "allocation.sample_ratio", "mod_ding",
+     "delete from marts.dim_participant where study_id = 'mod_ding' and arm = 'control' "
+     "and participant_id <= 'MDI-00400'"),
+    ("a participant in two arms", "allocation.one_arm_per_participant", "dispatch_stories",
+     "insert into raw.allocation_csv select * replace ('weekly_stories' as arm) from raw.allocation_csv "
+     "where study_id = 'dispatch_stories' and arm = 'control' limit 1"),
+    ("a cluster split across arms", "allocation.cluster_single_arm", "tea_coffee",
+     "update marts.dim_participant set arm = case arm when 'control' then 'free_refreshments' else "
+     "'control' end "
+     "where study_id = 'tea_coffee' and participant_id = (select min(participant_id) from "
+     "marts.dim_participant "
+     "where study_id = 'tea_coffee')"),
+    ("a Likert code of 7", "survey.item_codes_in_range", "mod_ding",
+     "update staging.stg_qualtrics__responses set swemwbs_3 = 7 where study_id = 'mod_ding' "
+     "and response_id = (select min(response_id) from staging.stg_qualtrics__responses where "
+     "study_id = 'mod_ding')"),
+    ("an absence before hire", "hr.absence_within_employment", "dispatch_stories",
+     "update marts.fct_absence_spells set start_date = date '1990-01-01' where study_id = 'dispatch_stories' "
+     "and is_sickness and participant_id = (select min(participant_id) from marts.fct_absence_spells "
+     "where study_id = 'dispatch_stories' and is_sickness)"),
+    ("a baseline after randomisation", "survey.baseline_before_randomisation", "gratitude_letters",
+     "update marts.fct_outcomes set response_day = 5 where study_id = 'gratitude_letters' "
+     "and timepoint = 'baseline' and analysis_flag and participant_id = (select min(participant_id) "
+     "from marts.fct_outcomes where study_id = 'gratitude_letters' and timepoint = 'baseline' and "
+     "analysis_flag)"),
+    ("a mart emptied", "fct_outcomes.has_rows", "goal_setting",
+     "delete from marts.fct_outcomes where study_id = 'goal_setting'"),
+    ("an outcome out of its range", "fct_outcomes.value_in_range[CBI_WORK]", "dispatch_stories",
+     "update marts.fct_outcomes set value = 104 where study_id = 'dispatch_stories' and outcome_code "
+     "= 'CBI_WORK' "
+     "and value is not null and participant_id = (select min(participant_id) from marts.fct_outcomes "
+     "where study_id = 'dispatch_stories' and outcome_code = 'CBI_WORK' and value is not null)"),
+    ("an arm not in the design", "dim_participant.arm_in_design", "goal_setting",
+     "update marts.dim_participant set arm = 'placebo' where study_id = 'goal_setting' "
+     "and participant_id = (select min(participant_id) from marts.dim_participant where study_id = "
+     "'goal_setting')"),
+    ("leaving before hire", "hr.leaving_after_hire", "tea_coffee",
+     "update intermediate.int_hr_employment_periods set termination_date = hire_date - 10 "
+     "where study_id = 'tea_coffee' and participant_id = (select min(participant_id) "
+     "from intermediate.int_hr_employment_periods where study_id = 'tea_coffee' and has_hr_record)"),
+    ("an outcome row twice", "fct_outcomes.unique_outcome", "mod_ding",
+     "insert into marts.fct_outcomes select * from marts.fct_outcomes where study_id = 'mod_ding' limit 1"),
+    ("a missing randomisation date", "dim_participant.randomised_on_present", "gratitude_letters",
+     "update marts.dim_participant set randomised_on = null where study_id = 'gratitude_letters' "
+     "and participant_id = (select max(participant_id) from marts.dim_participant "
+     "where study_id = 'gratitude_letters')"),
+]  # fmt: skip
+
+
+def _statuses(settings) -> dict[tuple[str, str], tuple]:
+    return {
+        (r.check_name, r.study_id): (r.status, r.violating_rows, r.denominator) for r in run_gate(settings)
+    }
+
+
+@pytest.fixture(scope="module")
+def clean_results(programme_chain):
+    return run_gate(programme_chain)
+
+
+def test_the_clean_demo_passes_with_every_check_in_the_catalogue(clean_results, programme_chain):
+    fatal = [r for r in clean_results if r.severity == "fatal" and r.status != "passed"]
+    assert [r for r in fatal if r.status != "not_applicable"] == []
+    assert not any(r.status == "error" for r in clean_results)
+    assert len([r for r in clean_results if r.status != "not_applicable"]) >= 60
+    assert {r.catalogue_id for r in clean_results} == set(load_catalogue())
+    pipeline.gate(programme_chain)  # does not raise
+
+
+@pytest.mark.parametrize(
+    ("name", "check", "study", "corruption"), CORRUPTIONS, ids=[c[0] for c in CORRUPTIONS]
+)
+def test_each_corruption_fails_its_check_and_stops_the_chain(
+    programme_chain, tmp_path, name, check, study, corruption
+):
+    broken = settings_for(tmp_path / "broken")
+    broken.home.mkdir(parents=True)
+    shutil.copyfile(programme_chain.warehouse, broken.warehouse)
+    with open_warehouse(broken) as wh:
+        wh.execute(corruption)
+
+    with pytest.raises(GateFailed) as failure:
+        pipeline.gate(broken)
+        pipeline.report(broken)  # never reached
+
+    assert f"- {check} [{study}]: failed" in str(failure.value)
+    assert not (broken.reports_dir / "programme_report.html").exists()
+
+
+@pytest.mark.postgres
+def test_the_checks_give_the_same_statuses_on_postgres_and_duckdb(programme_chain, postgres_chain):
+    duck, pg = _statuses(programme_chain), _statuses(postgres_chain)
+    assert duck.keys() == pg.keys()
+    differing = {name: (duck[name], pg[name]) for name in duck if duck[name] != pg[name]}
+    assert differing == {}
