@@ -65,12 +65,13 @@ class CatalogueEntry:
     per_code: bool = False
     per_wave_arm: bool = False
     per_wave: bool = False
+    stage: str = "analysis_ready"  # or landing: run by ingest on each file, not by the gate
 
 
 @cache
-def load_catalogue() -> dict[str, CatalogueEntry]:
-    entries = yaml.safe_load(CATALOGUE.read_text())["checks"]
-    return {entry["id"]: CatalogueEntry(**entry) for entry in entries}
+def load_catalogue(stage: str | None = "analysis_ready") -> dict[str, CatalogueEntry]:
+    entries = [CatalogueEntry(**entry) for entry in yaml.safe_load(CATALOGUE.read_text())["checks"]]
+    return {entry.id: entry for entry in entries if stage is None or entry.stage == stage}
 
 
 @dataclass

@@ -71,12 +71,13 @@ def one_arm_per_participant(wh, study: Study) -> Measure:
 def cluster_single_arm(wh, study: Study) -> Measure:
     if study.design != "cluster_rct":
         return NOT_APPLICABLE
-    violating, total, clusters = _one(
+    violating, total = _one(
         wh,
-        "select count(*) filter (where arms > 1), count(*), count(distinct cluster_id) from ("
-        "select cluster_id, count(distinct arm) over (partition by cluster_id) as arms "
-        "from marts.dim_participant where study_id = %s) as members",
-        [study.study_id],
+        "select count(*) filter (where clusters.arms > 1), count(*) from marts.dim_participant as members "
+        "inner join (select cluster_id, count(distinct arm) as arms from marts.dim_participant "
+        "where study_id = %s group by cluster_id) as clusters on members.cluster_id = clusters.cluster_id "
+        "where members.study_id = %s",
+        [study.study_id, study.study_id],
     )
     return Measure(violating, total, f"{violating} of {total} members are in a cluster split across arms")
 
