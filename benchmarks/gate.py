@@ -45,8 +45,9 @@ def bare_aggregates(settings) -> int:
                 [study_id],
             )
             wh.query(
-                "select count(*) from (select participant_id, outcome_code, timepoint from marts.fct_outcomes "
-                "where study_id = %s group by 1, 2, 3 having count(*) > 1) as duplicates",
+                "select count(*) from (select participant_id, outcome_code, timepoint "
+                "from marts.fct_outcomes where study_id = %s "
+                "group by 1, 2, 3 having count(*) > 1) as duplicates",
                 [study_id],
             )
             trial.measure_all(wh, study)

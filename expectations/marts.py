@@ -63,4 +63,63 @@ def fct_outcomes(study: Study) -> list:
     return suite
 
 
-SUITES = {"dim_participant": dim_participant, "fct_outcomes": fct_outcomes}
+def dim_study(study: Study) -> list:
+    return [
+        gxe.ExpectColumnValuesToBeUnique(column="study_id", meta={"check": "dim_study.one_row"}),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="hr_period_days", min_value=1, meta={"check": "dim_study.hr_period_positive"}
+        ),
+    ]
+
+
+def fct_absence_spells(study: Study) -> list:
+    return [
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="effective_end_date", column_B="start_date", or_equal=True,
+            meta={"check": "fct_absence_spells.ends_after_start"},
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="days_in_period", min_value=0, max_value=study.hr_period_days,
+            meta={"check": "fct_absence_spells.days_in_period_in_range"},
+        ),
+    ]  # fmt: skip
+
+
+def fct_engagement(study: Study) -> list:
+    return [
+        gxe.ExpectColumnValuesToBeBetween(
+            column="contact_no", min_value=1, max_value=int(study.contacts.get("count", 0)),
+            meta={"check": "fct_engagement.contact_scheduled"},
+        ),
+    ]  # fmt: skip
+
+
+def fct_effect_summary(study: Study) -> list:
+    return [
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="ci_upper",
+            column_B="ci_lower",
+            or_equal=True,
+            meta={"check": "fct_effect_summary.ci_ordered"},
+        ),
+    ]
+
+
+def fct_workforce(study: Study) -> list:
+    return [
+        gxe.ExpectColumnValuesToBeBetween(
+            column="sickness_absence_rate_pct", min_value=0, max_value=100,
+            meta={"check": "fct_workforce.rates_in_range"},
+        ),
+    ]  # fmt: skip
+
+
+SUITES = {
+    "dim_study": dim_study,
+    "dim_participant": dim_participant,
+    "fct_outcomes": fct_outcomes,
+    "fct_absence_spells": fct_absence_spells,
+    "fct_engagement": fct_engagement,
+    "fct_effect_summary": fct_effect_summary,
+    "fct_workforce": fct_workforce,
+}
