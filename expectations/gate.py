@@ -121,7 +121,8 @@ def _suite_measures(settings: Settings, wh: Warehouse, study: Study) -> dict[str
     measures = {}
     for mart, build_suite in SUITES.items():
         suite = build_suite(study)
-        query = f"select * from marts.{mart} where study_id = '{study.study_id}'"
+        study_id = study.study_id.replace("'", "''")
+        query = f"select * from marts.{mart} where study_id = '{study_id}'"
         if settings.is_postgres:
             findings = validate_query(settings.warehouse, query, f"{mart}.analysis_ready", suite, True)
         else:

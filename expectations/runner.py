@@ -131,12 +131,19 @@ def _validate(batch, suite_name, expectations, line_column, include_passed, rows
 
 
 @cache
-def _query_batch_definition(connection_url: str, query: str):
-    context = _context()
-    name = f"query_{len(context.data_sources.all())}"
+def _postgres_source(connection_url: str):
+    """One GX data source (one connection pool) per database."""
     url = connection_url.replace("postgresql://", "postgresql+psycopg2://", 1)
-    source = context.data_sources.add_postgres(name, connection_string=url)
-    return source.add_query_asset(name, query=query).add_batch_definition_whole_table("whole")
+    return _context().data_sources.add_postgres(
+        f"postgres_{len(_context().data_sources.all())}", connection_string=url
+    )
+
+
+@cache
+def _query_batch_definition(connection_url: str, query: str):
+    source = _postgres_source(connection_url)
+    asset = source.add_query_asset(f"query_{len(source.assets)}", query=query)
+    return asset.add_batch_definition_whole_table("whole")
 
 
 def _line(index_entry, line_column: str | None) -> int | None:

@@ -33,6 +33,17 @@ def _one(wh, sql: str, params: list) -> tuple:
     return wh.query(sql, params)[0]
 
 
+def _counted(wh, study: Study, table: str, violation: str, what: str, condition: str = "true") -> Measure:
+    """Rows of the study in `table` (meeting `condition`) that match `violation`."""
+    violating, total = _one(
+        wh,
+        f"select count(*) filter (where {violation}), count(*) from {table} "
+        f"where study_id = %s and {condition}",
+        [study.study_id],
+    )
+    return Measure(violating, total, f"{violating} of {total} {what}")
+
+
 def sample_ratio(wh, study: Study) -> Measure:
     from scipy.stats import chi2
 
@@ -87,12 +98,7 @@ def item_codes_in_range(wh, study: Study) -> Measure:
     if table is None:
         return NOT_APPLICABLE
     outside = " or ".join(f"({c} is not null and {c} not between 1 and 5)" for c in ITEM_COLUMNS)
-    violating, total = _one(
-        wh,
-        f"select count(*) filter (where {outside}), count(*) from staging.{table} where study_id = %s",
-        [study.study_id],
-    )
-    return Measure(violating, total, f"{violating} of {total} responses hold an item code outside 1-5")
+    return _counted(wh, study, f"staging.{table}", outside, "responses hold an item code outside 1-5")
 
 
 def baseline_before_randomisation(wh, study: Study) -> Measure:
@@ -171,38 +177,27 @@ def absence_within_employment(wh, study: Study) -> Measure:
 
 
 def leaving_after_hire(wh, study: Study) -> Measure:
-    violating, total = _one(
-        wh,
-        "select count(*) filter (where termination_date < hire_date), count(*) "
-        "from intermediate.int_hr_employment_periods where study_id = %s and has_hr_record",
-        [study.study_id],
-    )
-    return Measure(violating, total, f"{violating} of {total} staff leave before they were hired")
+    return _counted(
+        wh, study, "intermediate.int_hr_employment_periods", "termination_date < hire_date",
+        "staff leave before they were hired", "has_hr_record",
+    )  # fmt: skip
 
 
 def partner_days_agree(wh, study: Study) -> Measure:
     if study.feed_format("absence") != "esr_absence_csv":
         return NOT_APPLICABLE
-    violating, total = _one(
-        wh,
-        "select count(*) filter (where partner_quantity <> calendar_days), count(*) "
-        "from marts.fct_absence_spells "
-        "where study_id = %s and source_format = 'esr_absence_csv' and not is_ongoing",
-        [study.study_id],
-    )
-    return Measure(violating, total, f"{violating} of {total} closed absences where ESR's days differ")
+    return _counted(
+        wh, study, "marts.fct_absence_spells", "partner_quantity <> calendar_days",
+        "closed absences where ESR's days differ", "source_format = 'esr_absence_csv' and not is_ongoing",
+    )  # fmt: skip
 
 
 def scheduled_contacts_recorded(wh, study: Study) -> Measure:
     if study.contacts.get("kind") not in ("email", "letter"):
         return NOT_APPLICABLE
-    violating, total = _one(
-        wh,
-        "select count(*) filter (where delivery_events = 0), count(*) "
-        "from marts.fct_engagement where study_id = %s",
-        [study.study_id],
+    return _counted(
+        wh, study, "marts.fct_engagement", "delivery_events = 0", "scheduled contacts have no delivery record"
     )
-    return Measure(violating, total, f"{violating} of {total} scheduled contacts have no delivery record")
 
 
 def has_rows(wh, study: Study, mart: str) -> Measure:
