@@ -256,5 +256,36 @@ def status() -> None:
     console.print(f"reconciled: {summary}")
 
 
+infra_app = typer.Typer(help="Provision what the platform runs on.", no_args_is_help=True)
+app.add_typer(infra_app, name="infra")
+
+
+@infra_app.command("up")
+def infra_up(
+    prefix: str = typer.Option(
+        "hhp", help="Names: <prefix>-landing, -archive, -quarantine, -landing-events."
+    ),
+    endpoint_url: str | None = typer.Option(None, help="An S3/SQS endpoint other than AWS (moto, MinIO...)."),
+    region: str = typer.Option("eu-west-2"),
+) -> None:
+    """Buckets (private, encrypted, versioned), the event queue with its dead-letter queue, the
+    landing bucket's notification, and the Airflow connection; idempotent."""
+    import json
+
+    from infra.aws import airflow_connection, provision
+
+    landing = provision(prefix, endpoint_url, region)
+    settings = load_settings()
+    env = landing.environment() | {
+        "AIRFLOW_CONN_HHP_AWS": json.dumps(airflow_connection(endpoint_url, region))
+    }
+    path = settings.home / "infra.env"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{name}='{value}'\n" for name, value in env.items()), encoding="utf-8")
+    for name, value in env.items():
+        console.print(f"{name}={value}", highlight=False, markup=False)
+    console.print(f"written to {path} (no credential in it)")
+
+
 def main() -> None:  # pragma: no cover
     sys.exit(app())
