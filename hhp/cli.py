@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import NoReturn
 
@@ -186,7 +187,12 @@ def _run_chain(settings) -> Path:
         console.print("build: dbt models and tests passed")
         with _spinner("quality gate"):
             results = pipeline.gate(settings)
-        console.print(f"gate: {sum(r.status == 'passed' for r in results)} checks passed")
+        counts = Counter(r.status for r in results)
+        warnings = sum(r.status == "failed" and r.severity != "fatal" for r in results)
+        console.print(
+            f"gate: {len(results)} checks, {counts['passed']} passed, {warnings} warning(s), "
+            f"{counts['not_applicable']} not applicable; Data Docs in {settings.home / 'data_docs'}"
+        )
         with _spinner("building the report"):
             return pipeline.report(settings)
     except (ConfigError, DbtFailed, GateFailed) as error:
