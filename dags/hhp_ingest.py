@@ -1,8 +1,11 @@
-"""Ingest: load every file waiting in the landing area into raw.* (one transaction per file).
+"""Ingest: load each file waiting in the landing area into raw.* (one transaction per file).
 
-Each file is identified from its path and the study registry, checked by its format's
-landing suite, pseudonymised, loaded with lineage and archived, or quarantined with its
-reason. Emits an event on raw.<format> for each format that received rows, carrying
+Started by a file landing: in S3 mode by the landing bucket's event queue (an asset
+watcher), locally by a short poll of the folder. One mapped task per landed file,
+allocations first (every other feed refers to them). Each file is identified from its path
+and the study registry, checked by its format's landing suite, pseudonymised, loaded with
+lineage and archived, or quarantined with its reason. A redelivered or duplicate event finds
+nothing new: the ledger skips what is done. Emits an event on raw.<format> carrying
 {study, feed, file, rows} for every file loaded; skipped when nothing was loaded.
 """
 
@@ -10,12 +13,12 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from hhp.orchestration import RAW_ASSETS, START_DATE, task_defaults
+from hhp.orchestration import RAW_ASSETS, START_DATE, ingest_schedule, task_defaults
 
 
 @dag(
     dag_id="hhp_ingest",
-    schedule="*/5 * * * *",
+    schedule=ingest_schedule(),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
@@ -24,27 +27,46 @@ from hhp.orchestration import RAW_ASSETS, START_DATE, task_defaults
     doc_md=__doc__,
 )
 def hhp_ingest():
-    @task(outlets=RAW_ASSETS)
-    def ingest_landed_files(*, outlet_events=None):
-        from airflow.exceptions import AirflowSkipException
+    @task
+    def list_landed(allocations: bool) -> list[str]:
+        from hhp.config import load_settings
+        from ingest.service import pending_keys
+
+        keys = pending_keys(load_settings())
+        return [k for k in keys if (k.split("/")[-2] == "allocation") == allocations]
+
+    @task(max_active_tis_per_dag=1)  # DuckDB has one writer
+    def ingest_file(file_key: str) -> dict:
+        from dataclasses import asdict
 
         from hhp.config import load_settings
-        from hhp.pipeline import ingest
+        from ingest.service import ingest_key
 
-        results = ingest(load_settings())
-        loaded = [r for r in results if r.state == "loaded" and r.rows > 0]
+        return asdict(ingest_key(load_settings(), file_key))
+
+    @task(outlets=RAW_ASSETS, trigger_rule="all_done")
+    def announce(allocations: list[dict], others: list[dict], *, outlet_events=None):
+        from airflow.exceptions import AirflowSkipException
+
+        results = [*(allocations or []), *(others or [])]
+        loaded = [r for r in results if r["state"] == "loaded" and r["rows"] > 0]
         if not loaded:
             raise AirflowSkipException(f"nothing new loaded ({len(results)} files seen)")
-        by_asset = {}
+        by_asset: dict[str, list[dict]] = {}
         for r in loaded:
-            by_asset.setdefault(f"raw.{r.format}", []).append(
-                {"study": r.study_id, "feed": r.feed, "file": r.file_key, "rows": r.rows}
+            by_asset.setdefault(f"raw.{r['format']}", []).append(
+                {"study": r["study_id"], "feed": r["feed"], "file": r["file_key"], "rows": r["rows"]}
             )
         for asset in RAW_ASSETS:
             outlet_events[asset].extra = {"files": by_asset.get(asset.name, [])}
-        return {"loaded": len(loaded), "quarantined": sum(r.state == "quarantined" for r in results)}
+        return {"loaded": len(loaded), "quarantined": sum(r["state"] == "quarantined" for r in results)}
 
-    ingest_landed_files()
+    allocations = ingest_file.expand(file_key=list_landed.override(task_id="list_allocations")(True))
+    others = ingest_file.override(task_id="ingest_other_file").expand(
+        file_key=list_landed.override(task_id="list_other_files")(False)
+    )
+    allocations >> others
+    announce(allocations, others)
 
 
 hhp_ingest()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 from datetime import datetime, timedelta, timezone
 
-from airflow.sdk import Asset
+from airflow.sdk import Asset, AssetWatcher
 
 START_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)  # noqa: UP017
 
@@ -51,3 +52,15 @@ RAW_ASSETS = [Asset(f"raw.{fmt}") for fmt in RAW_FORMATS]
 MARTS_BUILT = Asset("marts.built")
 MARTS_ANALYSIS_READY = Asset("marts.analysis_ready")
 PROGRAMME_REPORT = Asset("reports.programme_report")
+
+
+def ingest_schedule():
+    """S3 mode (`hhp infra up` set HHP_EVENTS_QUEUE): an asset watched on the landing bucket's
+    event queue, so a file landing starts the ingest. Local mode: a short poll of the folder."""
+    queue = os.environ.get("HHP_EVENTS_QUEUE", "")
+    if not queue:
+        return "*/2 * * * *"
+    from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger
+
+    trigger = MessageQueueTrigger(scheme="sqs", sqs_queue=queue, aws_conn_id="hhp_aws")
+    return [Asset("landing.s3_events", watchers=[AssetWatcher(name="hhp_landing_queue", trigger=trigger)])]

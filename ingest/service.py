@@ -283,6 +283,31 @@ def prepare_warehouse(wh: Warehouse, registry: dict[str, Study]) -> None:
     sync_registry(wh, registry)
 
 
+def _allocations_first(landed: LandedFile) -> tuple[bool, str]:
+    return landed.parts[1:2] != ["allocation"], landed.key  # every other feed refers to them
+
+
+def pending_keys(settings: Settings) -> list[str]:
+    """The keys waiting in the landing area, allocations first."""
+    return [f.key for f in sorted(open_landing(settings).list(), key=_allocations_first)]
+
+
+def ingest_key(settings: Settings, file_key: str) -> IngestResult:
+    """Ingest one landed file by its key (one mapped task); a key no longer landed was done
+    by an earlier run, as a redelivered event finds it."""
+    registry = load_registry()
+    landing = open_landing(settings)
+    landed = next((f for f in landing.list() if f.key == file_key), None)
+    if landed is None:
+        return IngestResult(file_key, "skipped", reason="no longer in the landing area")
+    with open_warehouse(settings) as wh:
+        prepare_warehouse(wh, registry)
+        result = ingest_file(landing, landed, wh, registry, pseudonym_key(settings))
+        if result.state == ledger.LOADED and result.rows:
+            wh.refresh_statistics(raw_table(result.format))
+    return result
+
+
 def ingest_pending(
     settings: Settings, on_file: Callable[[IngestResult], None] | None = None
 ) -> list[IngestResult]:
@@ -293,8 +318,7 @@ def ingest_pending(
     results = []
     with open_warehouse(settings) as wh:
         prepare_warehouse(wh, registry)
-        # allocations first: every other feed's rows refer to them
-        for landed in sorted(landing.list(), key=lambda f: (f.parts[1:2] != ["allocation"], f.key)):
+        for landed in sorted(landing.list(), key=_allocations_first):
             result = ingest_file(landing, landed, wh, registry, key)
             results.append(result)
             if on_file:

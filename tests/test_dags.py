@@ -78,3 +78,24 @@ def test_assets_link_the_chain():
     assert "marts.built" in outlets["hhp_transform"]
     assert "marts.analysis_ready" in outlets["hhp_gate"]
     assert "reports.programme_report" in outlets["hhp_report"]
+
+
+def test_in_s3_mode_the_ingest_dag_is_started_by_the_landing_queue(monkeypatch):
+    monkeypatch.setenv("HHP_EVENTS_QUEUE", "http://127.0.0.1:1/123456789012/hhp-landing-events")
+    bag, _ = _load(DAGS_DIR / "hhp_ingest.py")
+    assert bag.import_errors == {}
+    dag = bag.dags["hhp_ingest"]
+    (asset,) = dag.timetable.asset_condition.objects
+    assert asset.name == "landing.s3_events"
+    (watcher,) = asset.watchers
+    assert watcher.trigger.__class__.__name__ == "MessageQueueTrigger"
+
+
+def test_the_ingest_dag_maps_one_task_per_file_allocations_first():
+    bag, _ = _load(DAGS_DIR / "hhp_ingest.py")
+    dag = bag.dags["hhp_ingest"]
+    assert dag.schedule == "*/2 * * * *"  # local mode polls the folder
+    allocations, others = dag.get_task("ingest_file"), dag.get_task("ingest_other_file")
+    assert allocations.max_active_tis_per_dag == 1 and others.max_active_tis_per_dag == 1
+    assert "ingest_file" in others.upstream_task_ids
+    assert {"ingest_file", "ingest_other_file"} <= dag.get_task("announce").upstream_task_ids
