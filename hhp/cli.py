@@ -262,6 +262,17 @@ def status() -> None:
     console.print(f"reconciled: {summary}")
 
 
+@app.command()
+def airflow(port: int = typer.Option(8080, help="Port of the UI and API, on 127.0.0.1.")) -> None:
+    """Start Airflow locally on the embedded default (standalone, SQLite metadata, local landing
+    folder, DuckDB), with the project's DAGs unpaused and the UI on 127.0.0.1."""
+    from hhp import airflow_local
+
+    settings = load_settings()
+    console.print(f"Airflow on http://127.0.0.1:{port} (home {settings.home / 'airflow'}); Ctrl-C stops it")
+    raise typer.Exit(airflow_local.run(settings, port))
+
+
 infra_app = typer.Typer(help="Provision what the platform runs on.", no_args_is_help=True)
 app.add_typer(infra_app, name="infra")
 
