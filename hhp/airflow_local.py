@@ -64,7 +64,10 @@ def run(settings: Settings, port: int = 8080) -> int:
     env = airflow_environment(settings, port)
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     subprocess.run([_airflow(), "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
-    running = [subprocess.Popen(command, env=env) for command in components(port).values()]
+    # each component in its own process group, so stopping it stops its workers too
+    running = [
+        subprocess.Popen(command, env=env, start_new_session=True) for command in components(port).values()
+    ]
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         while all(p.poll() is None for p in running):
@@ -73,11 +76,18 @@ def run(settings: Settings, port: int = 8080) -> int:
         pass
     finally:
         for p in running:
-            if p.poll() is None:
-                p.terminate()
+            _signal_group(p.pid, signal.SIGTERM)
         for p in running:
             try:
                 p.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 p.kill()
+            _signal_group(p.pid, signal.SIGKILL)  # any worker left behind
     return next((p.returncode for p in running if p.returncode), 0)
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    try:
+        os.killpg(pid, signum)
+    except ProcessLookupError:
+        pass
