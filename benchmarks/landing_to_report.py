@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,14 +18,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from infra.local_postgres import free_port
+
 BIN = Path(sys.executable).parent
 COMPONENTS = ("scheduler", "triggerer", "dag_processor")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(url: str) -> dict:
@@ -49,7 +44,7 @@ def _wait_healthy(api: str, seconds: float) -> None:
 
 def main(study: str = "mod_ding", timeout_seconds: float = 1800) -> None:
     root = Path(tempfile.mkdtemp(prefix="hhp-latency-"))
-    port, api_port = _free_port(), _free_port()
+    port, api_port = free_port(), free_port()
     moto = subprocess.Popen([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     endpoint = f"http://127.0.0.1:{port}"

@@ -26,6 +26,7 @@ class Measure:
     error: bool = False
 
 
+ResponseCounts = dict[tuple[str, str], tuple[int, int]]  # (wave, arm) -> (responders, randomised)
 NOT_APPLICABLE = Measure(0, 0, "does not apply to this study's design or feeds", applicable=False)
 
 
@@ -114,7 +115,7 @@ def baseline_before_randomisation(wh, study: Study) -> Measure:
     return Measure(violating, total, f"{violating} of {total} baseline responses dated after randomisation")
 
 
-def _response_counts(wh, study: Study) -> dict[tuple[str, str], tuple[int, int]]:
+def _response_counts(wh, study: Study) -> ResponseCounts:
     """(wave, arm) -> (responders, randomised)."""
     rows = wh.query(
         "select timepoint, arm, count(distinct case when analysis_flag then participant_id end), "
@@ -125,10 +126,9 @@ def _response_counts(wh, study: Study) -> dict[tuple[str, str], tuple[int, int]]
     return {(wave, arm): (responded, randomised) for wave, arm, responded, randomised in rows}
 
 
-def response_rates(wh, study: Study) -> dict[str, Measure]:
+def response_rates(study: Study, counts: ResponseCounts) -> dict[str, Measure]:
     if not study.feed_format("survey"):
         return {}
-    counts = _response_counts(wh, study)
     measures = {}
     for tp in study.timepoints:
         for arm in study.arms:
@@ -140,10 +140,11 @@ def response_rates(wh, study: Study) -> dict[str, Measure]:
     return measures
 
 
-def differential_attrition(wh, study: Study) -> dict[str, Measure]:
+def differential_attrition(
+    study: Study, counts: dict[tuple[str, str], tuple[int, int]]
+) -> dict[str, Measure]:
     if not study.feed_format("survey"):
         return {}
-    counts = _response_counts(wh, study)
     measures = {}
     # attrition is loss after randomisation: arms cannot differ at baseline except by chance
     for tp in (tp for tp in study.timepoints if tp.day > 0):
@@ -220,8 +221,9 @@ def measure_all(wh, study: Study) -> dict[str, Measure]:
         "hr.partner_days_agree": partner_days_agree(wh, study),
         "delivery.scheduled_contacts_recorded": scheduled_contacts_recorded(wh, study),
     }
-    measures |= {f"survey.response_rate[{k}]": m for k, m in response_rates(wh, study).items()}
+    counts = _response_counts(wh, study)  # one query serves both survey checks
+    measures |= {f"survey.response_rate[{k}]": m for k, m in response_rates(study, counts).items()}
     measures |= {
-        f"survey.differential_attrition[{k}]": m for k, m in differential_attrition(wh, study).items()
+        f"survey.differential_attrition[{k}]": m for k, m in differential_attrition(study, counts).items()
     }
     return measures

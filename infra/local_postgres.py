@@ -27,7 +27,8 @@ def _bindir() -> Path:
     raise RuntimeError("PostgreSQL server binaries not found (set PG_BINDIR)")
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1, for a server of ours to bind there."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -50,7 +51,7 @@ class LocalPostgres:
     @classmethod
     def start(cls) -> LocalPostgres:
         root = Path(tempfile.mkdtemp(prefix="hhp-pg-"))
-        server = cls(root, _free_port())
+        server = cls(root, free_port())
         data, sockets = root / "data", root / "sockets"
         sockets.mkdir()
         if os.geteuid() == 0:

@@ -143,14 +143,6 @@ def same_rows(left: list[tuple], right: list[tuple]) -> bool:
     )
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def moto_endpoint():
     """A moto server on 127.0.0.1 as S3 and SQS, with the AWS environment pointing at it."""
@@ -160,7 +152,9 @@ def moto_endpoint():
     import sys
     import time
 
-    port = _free_port()
+    from infra.local_postgres import free_port
+
+    port = free_port()
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import _free_port
+from infra.local_postgres import free_port
 
 pytestmark = pytest.mark.slow
 COMPONENTS = ("metadatabase", "scheduler", "triggerer", "dag_processor")
@@ -26,7 +26,7 @@ def _get(url: str) -> dict:
 
 
 def test_hhp_airflow_runs_every_component_with_the_dags_unpaused(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "HHP_HOME": str(tmp_path / "home")}
     hhp = str(Path(sys.executable).parent / "hhp")
     server = subprocess.Popen(
