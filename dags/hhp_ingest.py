@@ -62,7 +62,8 @@ def hhp_ingest():
         return {"loaded": len(loaded), "quarantined": sum(r["state"] == "quarantined" for r in results)}
 
     allocations = ingest_file.expand(file_key=list_landed.override(task_id="list_allocations")(True))
-    others = ingest_file.override(task_id="ingest_other_file").expand(
+    # none_failed: with no allocation landed, the other files still load
+    others = ingest_file.override(task_id="ingest_other_file", trigger_rule="none_failed").expand(
         file_key=list_landed.override(task_id="list_other_files")(False)
     )
     allocations >> others

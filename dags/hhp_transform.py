@@ -1,20 +1,23 @@
-"""Transform: build the dbt project through Cosmos (one task per model), then its tests.
+"""Transform: build the dbt project through Cosmos, one task per model and its tests after it.
 
-Scheduled on any raw.<format> asset. DuckDB has a single writer, so the tasks run one at
-a time. Emits marts.built when every model and test has passed.
+Scheduled on any raw.<format> asset. Cosmos's watcher mode runs one `dbt build` (one writer,
+as DuckDB requires; models in dependency order, each model's tests right after it) and each
+model's task and test task follow that model's own result, so a failure shows on the model
+that broke. Emits marts.built when every model and test has passed.
 """
 
 from __future__ import annotations
 
 from airflow.sdk import AssetAny, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import InvocationMode, LoadMode
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
 from hhp import DBT_PROJECT_DIR
 from hhp.config import load_settings
+from hhp.dbt import dbt_env, project_manifest
 from hhp.orchestration import MARTS_BUILT, RAW_ASSETS, START_DATE, task_defaults
 
-_settings = load_settings()  # reads the environment only; never connects or raises
+_settings = load_settings()  # reads the environment only
 
 
 @dag(
@@ -23,7 +26,6 @@ _settings = load_settings()  # reads the environment only; never connects or rai
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
-    max_active_tasks=1,
     default_args=task_defaults(owner="data-platform"),
     tags=["layer:transform", "dbt", "study:all"],
     doc_md=__doc__,
@@ -31,28 +33,30 @@ _settings = load_settings()  # reads the environment only; never connects or rai
 def hhp_transform():
     models = DbtTaskGroup(
         group_id="dbt",
-        project_config=ProjectConfig(DBT_PROJECT_DIR, env_vars=_settings.dbt_profile_env()),
+        project_config=ProjectConfig(
+            DBT_PROJECT_DIR,
+            manifest_path=project_manifest(_settings),
+            env_vars=dbt_env(_settings),
+        ),
         profile_config=ProfileConfig(
             profile_name="hhp",
             target_name=_settings.dbt_target,
             profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
         ),
-        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
-        render_config=RenderConfig(load_method=LoadMode.CUSTOM, emit_datasets=False),
+        execution_config=ExecutionConfig(
+            execution_mode=ExecutionMode.WATCHER, invocation_mode=InvocationMode.DBT_RUNNER
+        ),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH, emit_datasets=False
+        ),
+        operator_args={"poke_interval": 5},
     )
-
-    @task
-    def test_models():
-        """Every dbt test (keys, relationships, unit tests) over the freshly built models."""
-        from hhp.dbt import run_dbt
-
-        run_dbt(load_settings(), "test")
 
     @task(outlets=[MARTS_BUILT])
     def publish_marts():
         return "marts built"
 
-    models >> test_models() >> publish_marts()
+    models >> publish_marts()
 
 
 hhp_transform()

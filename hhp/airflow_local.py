@@ -36,8 +36,11 @@ def airflow_environment(settings: Settings, port: int = 8080) -> dict[str, str]:
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "GX_ANALYTICS_ENABLED": "false",
         "HHP_HOME": str(settings.home),
-        # standalone starts each component as `airflow ...` from the PATH
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        # airflow_local_settings.py: the scheduler preloads what every task imports
+        "PYTHONPATH": os.pathsep.join(
+            p for p in (str(REPO_ROOT / "airflow_settings"), os.environ.get("PYTHONPATH")) if p
+        ),
     }
 
 

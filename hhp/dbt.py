@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 from hhp import DBT_PROJECT_DIR
 from hhp.config import Settings
+
+# What `dbt parse` reads: the project, not its build outputs.
+_PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
 
 
 class DbtFailed(RuntimeError):
@@ -43,6 +50,31 @@ def run_dbt(settings: Settings, *args: str) -> None:
             f"{r.node.name}: {r.message}" for r in (result.result or []) if r.status in ("error", "fail")
         )
         raise DbtFailed(f"dbt {' '.join(args)} failed: {detail}")
+
+
+def project_manifest(settings: Settings) -> Path:
+    """The project's parsed manifest, for Cosmos to draw the transform DAG from (models and
+    the tests of each). Parsed again only when a project file changed: the manifest lives under
+    a digest of the project's files, written to a temporary folder and renamed into place, so
+    processes parsing at once never read half a file."""
+    digest = hashlib.sha256(settings.dbt_target.encode())
+    for part in _PROJECT_PARTS:
+        root = DBT_PROJECT_DIR / part
+        for path in sorted([root] if root.is_file() else root.rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + path.read_bytes())
+    folder = settings.home / "dbt" / "manifests" / digest.hexdigest()[:16]
+    manifest = folder / "manifest.json"
+    if manifest.exists():
+        return manifest
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".parse-"))
+    try:
+        run_dbt(settings, "parse", "--target-path", str(scratch))
+        scratch.rename(folder)
+    except OSError:  # another process put the same manifest in place first
+        shutil.rmtree(scratch, ignore_errors=True)
+    return manifest
 
 
 def build(settings: Settings) -> None:

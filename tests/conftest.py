@@ -38,6 +38,26 @@ def land_tree(settings, tree: Path) -> int:
     return len(files)
 
 
+def mart_rows(settings, marts, skip_columns=()) -> dict[str, list[tuple]]:
+    """Every row of each mart, in a stable order, without the named columns."""
+    from hhp.warehouse import open_warehouse
+
+    snapshot = {}
+    with open_warehouse(settings) as wh:
+        for mart in marts:
+            columns = [
+                c
+                for (c,) in wh.query(
+                    "select column_name from information_schema.columns "
+                    "where table_schema = 'marts' and table_name = %s order by ordinal_position",
+                    [mart],
+                )
+                if c not in skip_columns
+            ]
+            snapshot[mart] = wh.query(f"select {', '.join(columns)} from marts.{mart} order by all")
+    return snapshot
+
+
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory) -> Path:
     from hhp.generator import generate
@@ -147,36 +167,16 @@ def same_rows(left: list[tuple], right: list[tuple]) -> bool:
 def moto_endpoint():
     """A moto server on 127.0.0.1 as S3 and SQS, with the AWS environment pointing at it."""
     import os
-    import socket
-    import subprocess
-    import sys
-    import time
 
-    from infra.local_postgres import free_port
+    from infra.local_stack import aws_test_environment, moto_server
 
-    port = free_port()
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
-                                             "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}  # fmt: skip
-    os.environ.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
-                      AWS_DEFAULT_REGION="eu-west-2")  # fmt: skip
-    yield endpoint
-    server.terminate()
-    server.wait(timeout=10)
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with moto_server() as endpoint:
+        aws = aws_test_environment(endpoint)
+        saved = {k: os.environ.get(k) for k in aws}
+        os.environ.update(aws)
+        yield endpoint
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -98,4 +98,26 @@ def test_the_ingest_dag_maps_one_task_per_file_allocations_first():
     allocations, others = dag.get_task("ingest_file"), dag.get_task("ingest_other_file")
     assert allocations.max_active_tis_per_dag == 1 and others.max_active_tis_per_dag == 1
     assert "ingest_file" in others.upstream_task_ids
+    assert others.trigger_rule == "none_failed"  # a lone survey file loads without an allocation
     assert {"ingest_file", "ingest_other_file"} <= dag.get_task("announce").upstream_task_ids
+
+
+def test_the_transform_dag_has_a_task_per_model_with_its_tests_after_it():
+    import json
+
+    from hhp.config import load_settings
+    from hhp.dbt import project_manifest
+
+    bag, _ = _load(DAGS_DIR / "hhp_transform.py")
+    dag = bag.dags["hhp_transform"]
+    nodes = json.loads(project_manifest(load_settings()).read_text())["nodes"].values()
+    models = [n["name"] for n in nodes if n["resource_type"] == "model"]
+    assert len(models) >= 25
+    for model in models:
+        test = dag.get_task(f"dbt.{model}.test")
+        assert test.upstream_task_ids == {f"dbt.{model}.run"}
+    assert dag.has_task("dbt.dbt_producer_watcher")  # the one `dbt build`, DuckDB's one writer
+    tests = [t for t in dag.tasks if t.task_id.endswith(".test")]
+    last_tests = {t.task_id for t in tests if t.downstream_task_ids <= {"publish_marts"}}
+    assert "dbt.fct_effect_summary.test" in last_tests
+    assert last_tests <= dag.get_task("publish_marts").upstream_task_ids  # marts.built waits for them

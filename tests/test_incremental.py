@@ -13,7 +13,7 @@ from hhp import pipeline
 from hhp.dbt import run_dbt
 from hhp.warehouse import open_warehouse
 
-from .conftest import STUDY, land_tree, same_rows, settings_for
+from .conftest import STUDY, land_tree, mart_rows, same_rows, settings_for
 
 pytestmark = pytest.mark.slow
 MARTS = ("fct_engagement", "fct_absence_spells", "fct_outcomes", "fct_workforce", "dim_participant")
@@ -21,20 +21,7 @@ LAST_WEEK = 8
 
 
 def _marts(settings) -> dict[str, list[tuple]]:
-    snapshot = {}
-    with open_warehouse(settings) as wh:
-        for mart in MARTS:
-            columns = [
-                c
-                for (c,) in wh.query(
-                    "select column_name from information_schema.columns "
-                    "where table_schema = 'marts' and table_name = %s order by ordinal_position",
-                    [mart],
-                )
-                if c != "refreshed_through"
-            ]
-            snapshot[mart] = wh.query(f"select {', '.join(columns)} from marts.{mart} order by all")
-    return snapshot
+    return mart_rows(settings, MARTS, skip_columns=("refreshed_through",))
 
 
 def _week_of(received: str, first: datetime) -> int:
