@@ -15,7 +15,7 @@ from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavi
 from hhp import DBT_PROJECT_DIR
 from hhp.config import load_settings
 from hhp.dbt import dbt_env, project_manifest
-from hhp.orchestration import MARTS_BUILT, RAW_ASSETS, START_DATE, task_defaults
+from hhp.orchestration import MARTS_BUILT, RAW_ASSETS, START_DATE, WAREHOUSE_POOL, task_defaults
 
 _settings = load_settings()  # reads the environment only
 
@@ -26,7 +26,7 @@ _settings = load_settings()  # reads the environment only
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
-    default_args=task_defaults(owner="data-platform"),
+    default_args=task_defaults(owner="data-platform", pool=None),  # sensors only watch
     tags=["layer:transform", "dbt", "study:all"],
     doc_md=__doc__,
 )
@@ -51,6 +51,7 @@ def hhp_transform():
         ),
         operator_args={"poke_interval": 5},
     )
+    models.get_child_by_label("dbt_producer_watcher").pool = WAREHOUSE_POOL  # the one writer
 
     @task(outlets=[MARTS_BUILT])
     def publish_marts():

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from hhp import REPO_ROOT
 from hhp.config import Settings
+from hhp.orchestration import WAREHOUSE_POOL
 
 
 def airflow_environment(settings: Settings, port: int = 8080) -> dict[str, str]:
@@ -67,6 +68,9 @@ def run(settings: Settings, port: int = 8080) -> int:
     env = airflow_environment(settings, port)
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     subprocess.run([_airflow(), "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+    slots = "4" if settings.is_postgres else "1"  # a DuckDB file has one writer
+    subprocess.run([_airflow(), "pools", "set", WAREHOUSE_POOL, slots, "tasks that open the warehouse"],
+                   env=env, check=True, stdout=subprocess.DEVNULL)  # fmt: skip
     # each component in its own process group, so stopping it stops its workers too
     running = [
         subprocess.Popen(command, env=env, start_new_session=True) for command in components(port).values()

@@ -22,10 +22,18 @@ def notify_failure(context) -> None:
     )
 
 
-def task_defaults(owner: str) -> dict:
-    """Every task: a named owning team, two retries with exponential backoff, an alert on failure."""
+# Every task that opens the warehouse takes a slot of this pool: a DuckDB file has one writer
+# and no readers beside it, so an ingest landing mid-build waits instead of failing on the lock.
+# `hhp airflow` creates it (one slot on DuckDB; more on PostgreSQL, which has no such limit).
+WAREHOUSE_POOL = "hhp_warehouse"
+
+
+def task_defaults(owner: str, pool: str | None = WAREHOUSE_POOL) -> dict:
+    """Every task: a named owning team, two retries with exponential backoff, an alert on
+    failure, and (unless pool=None) a slot of the warehouse pool."""
     return {
         "owner": owner,
+        **({"pool": pool} if pool else {}),
         "retries": 2,
         "retry_delay": timedelta(seconds=30),
         "retry_exponential_backoff": True,

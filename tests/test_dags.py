@@ -99,6 +99,7 @@ def test_the_ingest_dag_maps_one_task_per_file_allocations_first():
     assert allocations.max_active_tis_per_dag == 1 and others.max_active_tis_per_dag == 1
     assert "ingest_file" in others.upstream_task_ids
     assert others.trigger_rule == "none_failed"  # a lone survey file loads without an allocation
+    assert allocations.pool == others.pool == "hhp_warehouse"  # DuckDB's one writer, across DAGs
     assert {"ingest_file", "ingest_other_file"} <= dag.get_task("announce").upstream_task_ids
 
 
@@ -116,7 +117,8 @@ def test_the_transform_dag_has_a_task_per_model_with_its_tests_after_it():
     for model in models:
         test = dag.get_task(f"dbt.{model}.test")
         assert test.upstream_task_ids == {f"dbt.{model}.run"}
-    assert dag.has_task("dbt.dbt_producer_watcher")  # the one `dbt build`, DuckDB's one writer
+    assert dag.get_task("dbt.dbt_producer_watcher").pool == "hhp_warehouse"  # the one `dbt build`
+    assert dag.get_task(f"dbt.{models[0]}.run").pool == "default_pool"  # sensors only watch
     tests = [t for t in dag.tasks if t.task_id.endswith(".test")]
     last_tests = {t.task_id for t in tests if t.downstream_task_ids <= {"publish_marts"}}
     assert "dbt.fct_effect_summary.test" in last_tests
