@@ -1,80 +1,285 @@
-"""The programme report: one self-contained HTML file, disclosure-controlled."""
+"""The programme report: one self-contained HTML file (a summary page of forest plots, then a
+page per study) and CSV exports beside it, every figure disclosure-controlled as
+INSTRUMENTS.md says: counts under 10 shown as `c`, other counts rounded to the nearest 5, no
+statistic over fewer than 10 people, and no total that would reveal a suppressed count."""
 
 from __future__ import annotations
 
+import csv
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from analysis.effects import EffectSummary, summarise
+from analysis.estimates import run_analysis
+from analysis.forest import Line, forest_svg
 from hhp.config import Settings
 from hhp.warehouse import open_warehouse
 from ingest.ledger import data_release
 
 TEMPLATES = Path(__file__).parent / "templates"
-MIN_CELL = 10  # no count under 10 shown, no statistic over fewer than 10 people
+MIN_CELL = 10
+SUPPRESSED = "c"
 TIMEPOINT_ORDER = {"baseline": 0, "endline": 1, "followup": 2, "period": 3}
+DOMAIN_ORDER = {"wellbeing": 0, "burnout": 1, "retention": 2, "absence": 3}
 
 
 def neutralise(text: str) -> str:
     """Text starting like a spreadsheet formula is prefixed so it can never run as one."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def disclosed_count(n: int) -> str:
-    return "c" if n < MIN_CELL else str(int(5 * round(n / 5)))
+def disclosed_count(n) -> str:
+    if n is None or (isinstance(n, float) and math.isnan(n)):
+        return ""
+    n = int(n)
+    return SUPPRESSED if n < MIN_CELL else str(int(math.floor(n / 5 + 0.5) * 5))
 
 
-def _number(value: float | None, digits: int = 2) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
+def _number(value, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{value:.{digits}f}"
 
 
-def _row(effect: EffectSummary, primary: set[tuple[str, str]]) -> dict:
-    enough = min(effect.n_control, effect.n_intervention) >= MIN_CELL
+def _p(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _order(frame: pd.DataFrame) -> pd.DataFrame:
+    keys = frame.assign(
+        _d=frame["domain"].map(DOMAIN_ORDER).fillna(9), _t=frame["timepoint"].map(TIMEPOINT_ORDER).fillna(9)
+    )
+    return keys.sort_values(["_d", "outcome_code", "_t"]).drop(columns=["_d", "_t"])
+
+
+def public_effects(effects: pd.DataFrame) -> list[dict]:
+    rows = []
+    for e in _order(effects).to_dict("records"):
+        shown = min(e["n_control"], e["n_intervention"]) >= MIN_CELL and not math.isnan(e["estimate"])
+
+        def hide(text: str, shown: bool = shown) -> str:
+            return text if shown else SUPPRESSED
+
+        rows.append(
+            {
+                "study_id": e["study_id"],
+                "outcome_code": e["outcome_code"],
+                "timepoint": e["timepoint"],
+                "domain": e["domain"],
+                "primary": bool(e["is_primary"]),
+                "scale": e["scale"] or "",
+                "n_control": disclosed_count(e["n_control"]),
+                "n_intervention": disclosed_count(e["n_intervention"]),
+                "mean_control": hide(_number(e["mean_control"])),
+                "mean_intervention": hide(_number(e["mean_intervention"])),
+                "estimate": hide(_number(e["estimate"])),
+                "ci": hide(f"{_number(e['ci_low'])} to {_number(e['ci_high'])}"),
+                "p_value": hide(_p(e["p_value"])),
+                "p_adjusted": hide(_p(e["p_adjusted"])),
+                "standardised_effect": hide(_number(e["standardised_effect"])),
+                "standardised_kind": e["standardised_kind"] or "",
+                "odds_ratio": hide(_number(e["odds_ratio"])),
+                "model": e["model"],
+            }
+        )
+    return rows
+
+
+def public_pooled(pooled: pd.DataFrame) -> list[dict]:
+    return [
+        {
+            "outcome_code": p["outcome_code"],
+            "timepoint": p["timepoint"],
+            "scale": p["scale"],
+            "k": p["k"],
+            "studies": p["studies"],
+            "n": disclosed_count(p["n"]),
+            "estimate": _number(p["estimate"]),
+            "ci": f"{_number(p['ci_low'])} to {_number(p['ci_high'])}",
+            "p_value": _p(p["p_value"]),
+            "q": _number(p["q"]),
+            "q_p_value": _p(p["q_p_value"]),
+            "tau2": _number(p["tau2"], 3),
+            "i2": _number(p["i2"], 0),
+        }
+        for p in _order(pooled).to_dict("records")
+    ]
+
+
+def public_flow(flow: pd.DataFrame, arms: list[str]) -> list[dict]:
+    """One row per stage, one column per arm; no totals (a total beside a `c` would reveal it)."""
+    order = ["randomised", "survey baseline", "survey endline", "survey followup", "HR record"]
+    rows = []
+    for stage in sorted(flow["stage"].unique(), key=lambda s: order.index(s) if s in order else 9):
+        at = flow[flow["stage"] == stage].set_index("arm")["n"]
+        rows.append({"stage": stage, **{arm: disclosed_count(at.get(arm, 0)) for arm in arms}})
+    return rows
+
+
+def public_balance(balance: pd.DataFrame) -> list[dict]:
+    return [
+        {
+            "arm": b["arm"],
+            "characteristic": b["characteristic"],
+            "n": disclosed_count(b["n"]),
+            "mean": _number(b["mean"]) if b["n"] >= MIN_CELL else SUPPRESSED,
+            "sd": _number(b["sd"]) if b["n"] >= MIN_CELL else SUPPRESSED,
+        }
+        for b in balance.to_dict("records")
+    ]
+
+
+def public_uptake(uptake: pd.DataFrame) -> list[dict]:
+    def share(value, n) -> str:
+        if value is None or math.isnan(value):
+            return "not recorded"
+        return f"{value:.0%}" if n >= MIN_CELL else SUPPRESSED
+
+    return [
+        {
+            "arm": u["arm"],
+            "n": disclosed_count(u["n"]),
+            "scheduled_contacts": u["scheduled_contacts"],
+            "delivered": share(u["delivered_share"], u["n"]),
+            "opened": share(u["opened_share"], u["n"]),
+            "completed": share(u["completed_share"], u["n"]),
+        }
+        for u in uptake.to_dict("records")
+    ]
+
+
+def public_sample_ratio(row: dict) -> dict:
+    shown = min(row["n_control"], row["n_intervention"]) >= MIN_CELL
     return {
-        "outcome_code": effect.outcome_code,
-        "timepoint": effect.timepoint,
-        "primary": (effect.outcome_code, effect.timepoint) in primary,
-        "n_control": disclosed_count(effect.n_control),
-        "n_intervention": disclosed_count(effect.n_intervention),
-        "mean_control": _number(effect.mean_control) if effect.n_control >= MIN_CELL else "c",
-        "mean_intervention": _number(effect.mean_intervention) if effect.n_intervention >= MIN_CELL else "c",
-        "difference": _number(effect.difference) if enough else "c",
-        "ci": f"{_number(effect.ci_low)} to {_number(effect.ci_high)}"
-        if enough and effect.ci_low is not None
-        else "",
+        "allocation_ratio": row["allocation_ratio"],
+        "n_control": disclosed_count(row["n_control"]),
+        "n_intervention": disclosed_count(row["n_intervention"]),
+        "p_value": _p(row["p_value"]) if shown else SUPPRESSED,
     }
 
 
-def build_report(settings: Settings) -> Path:
-    with open_warehouse(settings) as wh:
-        outcomes = wh.query_arrow("select * from marts.fct_outcomes").to_pandas()
-        studies = wh.query_arrow("select * from marts.dim_study order by study_id").to_pandas()
-        release = data_release(wh)
-    effects = summarise(outcomes, studies)
-    sections = []
-    for study in studies.to_dict("records"):
-        primary = {
-            tuple(p.strip().split("@")) for p in (study["primary_outcomes"] or "").split(",") if "@" in p
-        }
-        rows = sorted(
-            (e for e in effects if e.study_id == study["study_id"]),
-            key=lambda e: (TIMEPOINT_ORDER.get(e.timepoint, 9), e.outcome_code),
-        )
-        sections.append(
+def forest_plots(effects: pd.DataFrame, pooled: pd.DataFrame) -> list[dict]:
+    """One plot per outcome and timepoint: each study's estimate and the pooled one."""
+    plots = []
+    estimated = effects[
+        effects["estimate"].notna() & (effects[["n_control", "n_intervention"]].min(axis=1) >= MIN_CELL)
+    ]
+    for (code, timepoint), group in _order(estimated).groupby(["outcome_code", "timepoint"], sort=False):
+        lines = [
+            Line(
+                r["study_id"],
+                r["estimate"],
+                r["ci_low"],
+                r["ci_high"],
+                bool(r["is_primary"]),
+            )
+            for r in group.to_dict("records")
+        ]
+        match = pooled[(pooled["outcome_code"] == code) & (pooled["timepoint"] == timepoint)]
+        summary = None
+        if len(match):
+            p = match.iloc[0]
+            summary = Line(
+                f"Pooled (random effects), I² {p['i2']:.0f}%", p["estimate"], p["ci_low"], p["ci_high"]
+            )
+        unit = group["scale"].iloc[0]
+        plots.append(
             {
-                **{k: neutralise(str(v)) if isinstance(v, str) else v for k, v in study.items()},
-                "rows": [_row(e, primary) for e in rows],
+                "outcome_code": code,
+                "timepoint": timepoint,
+                "primary": any(line.emphasis for line in lines),
+                "svg": forest_svg(f"{code} at {timepoint}", lines, summary, unit),
             }
         )
+    return plots
+
+
+def _quality(wh) -> dict[str, dict]:
+    """Per study: the gate's status counts and failed checks, from its latest run."""
+    if not wh.table_exists("quality", "check_results"):
+        return {}
+    rows = wh.query(
+        "select study_id, status, check_name from quality.check_results "
+        "where checked_at = (select max(checked_at) from quality.check_results)"
+    )
+    out: dict[str, dict] = {}
+    for study_id, status, check in rows:
+        entry = out.setdefault(study_id, {"counts": {}, "failed": []})
+        entry["counts"][status] = entry["counts"].get(status, 0) + 1
+        if status in ("failed", "error"):
+            entry["failed"].append(check)
+    return out
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    if not rows:
+        path.write_text("", encoding="utf-8")
+        return
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: neutralise(v) if isinstance(v, str) else v for k, v in row.items()})
+
+
+def build_report(settings: Settings) -> Path:
+    tables = run_analysis(settings)
+    with open_warehouse(settings) as wh:
+        studies = wh.query_arrow("select * from marts.dim_study order by study_id").to_pandas()
+        release = data_release(wh)
+        quality = _quality(wh)
+    titles = dict(zip(studies["study_id"], studies["title"], strict=True))
+    effects, pooled = tables["effect_estimates"], tables["pooled_effects"]
+    ratios = tables["sample_ratio"].set_index("study_id").to_dict("index")
+    exports: dict[str, list[dict]] = {
+        "effect_estimates": public_effects(effects),
+        "pooled_effects": public_pooled(pooled),
+    }
+    pages = []
+    for study in studies.to_dict("records"):
+        sid = study["study_id"]
+        arms = [study["control_arm"], study["intervention_arm"]]
+        of = {name: frame[frame["study_id"] == sid] for name, frame in tables.items() if "study_id" in frame}
+        page = {
+            "study": {k: neutralise(v) if isinstance(v, str) else v for k, v in study.items()},
+            "arms": arms,
+            "sample_ratio": public_sample_ratio(
+                {"allocation_ratio": study["allocation_ratio"], **ratios[sid]}
+            ),
+            "flow": public_flow(of["flow"], arms),
+            "balance": public_balance(of["balance"]),
+            "uptake": public_uptake(of["uptake"]),
+            "effects": [r for r in exports["effect_estimates"] if r["study_id"] == sid],
+            "quality": quality.get(sid, {"counts": {}, "failed": []}),
+        }
+        pages.append(page)
+        for name in ("balance", "uptake"):
+            exports.setdefault(name, []).extend({"study_id": sid, **r} for r in page[name])
+        exports.setdefault("flow", []).extend(  # long: the arms differ from study to study
+            {"study_id": sid, "stage": r["stage"], "arm": arm, "n": r[arm]}
+            for r in page["flow"]
+            for arm in arms
+        )
+        exports.setdefault("sample_ratio", []).append({"study_id": sid, **page["sample_ratio"]})
+    primary = [r for r in exports["effect_estimates"] if r["primary"]]
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     html = env.get_template("programme_report.html.j2").render(
-        studies=sections,
+        pages=pages,
+        primary=primary,
+        titles=titles,
+        plots=forest_plots(effects, pooled),
+        pooled=exports["pooled_effects"],
         release=release,
         built_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
+    for name, rows in exports.items():
+        _write_csv(settings.reports_dir / f"{name}.csv", rows)
     path = settings.reports_dir / "programme_report.html"
     partial = path.with_suffix(".html.partial")
     partial.write_text(html, encoding="utf-8")

@@ -180,3 +180,20 @@ def moto_endpoint():
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def true_effect(truth: dict, study: str, outcome: str, timepoint: str) -> float:
+    """The generator's effect on the scale of fct_effect_summary's difference."""
+    from ingest.registry import load_registry
+
+    settings = truth[study]
+    if outcome in settings["effects"]:
+        return settings["effects"][outcome][timepoint]
+    leaving = settings["LEFT_ANY_risk_difference_pp"] / 100
+    if outcome == "LEFT_ANY":
+        return leaving
+    if outcome == "LEFT_VOL":
+        return leaving * load_registry()[study].generator["voluntary_share"]
+    spells = set(settings["sickness_spells_per_period"].values())
+    assert outcome.startswith(("ABS_", "BRADFORD")) and len(spells) == 1, f"no known truth for {outcome}"
+    return 0.0

@@ -16,7 +16,7 @@ from hhp.warehouse import open_warehouse
 from ingest.adapters import ADAPTERS
 from ingest.landing import files_under, open_landing
 
-from .conftest import SEED, allocation_identifiers, run_chain, settings_for
+from .conftest import SEED, allocation_identifiers, run_chain, settings_for, true_effect
 from .test_no_identifiers import _scan
 
 pytestmark = pytest.mark.slow
@@ -151,23 +151,6 @@ def test_an_xapi_document_beyond_duckdbs_object_limit_loads_whole(programme_file
     assert rows == [(len(copies), len(copies))]
 
 
-def _true_effect(truth: dict, study: str, outcome: str, timepoint: str) -> float:
-    """The generator's effect on the scale of fct_effect_summary's difference."""
-    from ingest.registry import load_registry
-
-    settings = truth[study]
-    if outcome in settings["effects"]:
-        return settings["effects"][outcome][timepoint]
-    leaving = settings["LEFT_ANY_risk_difference_pp"] / 100
-    if outcome == "LEFT_ANY":
-        return leaving
-    if outcome == "LEFT_VOL":
-        return leaving * load_registry()[study].generator["voluntary_share"]
-    spells = set(settings["sickness_spells_per_period"].values())
-    assert outcome.startswith(("ABS_", "BRADFORD")) and len(spells) == 1, f"no known truth for {outcome}"
-    return 0.0
-
-
 def test_the_effect_summary_covers_the_truth_of_every_primary_outcome(programme, tmp_path):
     import json
 
@@ -180,7 +163,7 @@ def test_the_effect_summary_covers_the_truth_of_every_primary_outcome(programme,
         )
     assert {row[0] for row in primary} == set(truth)
     for study, outcome, timepoint, difference, lower, upper in primary:
-        true = _true_effect(truth, study, outcome, timepoint)
+        true = true_effect(truth, study, outcome, timepoint)
         assert lower <= true <= upper, f"{study} {outcome}@{timepoint}: {true} outside ({lower}, {upper})"
         if (study, outcome) == ("dispatch_stories", "CBI_WORK"):
             assert abs(difference - true) <= 4, f"CBI effect {difference} is not within 4 points of {true}"

@@ -1,15 +1,21 @@
-"""The report as a person sees it: rendered by headless Chromium, offline."""
+"""The report as a person sees it: rendered by headless Chromium from disk, offline, with no
+console error and no network request; a screenshot of the summary page is kept in $HHP_HOME."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
 import pytest
 
+from hhp import pipeline
+
 CHROMIUM = shutil.which("chromium")
+# The browser's own background traffic (updates, time sync) resolves nowhere.
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--host-resolver-rules=MAP * ~NOTFOUND", "--enable-logging=stderr", "--v=0"]  # fmt: skip
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make test installs it)")
 
@@ -21,13 +27,40 @@ def _chromium(tmp_path, *args: str) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def test_report_renders_the_primary_outcome_with_its_interval(duckdb_chain, tmp_path):
-    report = duckdb_chain.reports_dir / "programme_report.html"
-    dom = _chromium(tmp_path, "--dump-dom", report.as_uri()).stdout
-    assert "<table>" in dom and "<h2>" in dom
-    primary_row = next(row for row in dom.split("<tr") if 'class="primary"' in row)
-    assert "SWEMWBS" in primary_row and "endline" in primary_row and " to " in primary_row
+@pytest.fixture(scope="module")
+def report(programme_chain):
+    return pipeline.report(programme_chain)
 
-    screenshot = tmp_path / "report.png"
-    _chromium(tmp_path, "--window-size=1200,1400", f"--screenshot={screenshot}", report.as_uri())
-    assert screenshot.stat().st_size > 10_000
+
+def _console_problems(stderr: str) -> list[str]:
+    """The page's console messages and refused loads, as Chromium logs them."""
+    return [line for line in stderr.splitlines() if "CONSOLE" in line or "Refused to" in line]
+
+
+def test_the_report_opens_offline_without_console_errors_or_requests(report, programme_chain, tmp_path):
+    opened = _chromium(tmp_path, "--dump-dom", report.as_uri())
+    assert _console_problems(opened.stderr) == []
+    dom = opened.stdout
+    # the page may fetch nothing: its policy refuses every load, and nothing in it points outside
+    assert "default-src 'none'" in dom
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)|url\(|@import""", dom, re.IGNORECASE)
+    assert dom.count('class="forest"') >= 10, "the summary page has no forest plots"
+    primary_row = next(row for row in dom.split("<tr") if 'class="primary"' in row)
+    assert "SWEMWBS" in primary_row or "CBI_WORK" in primary_row
+    assert " to " in primary_row
+
+    screenshot = programme_chain.home / "report_summary.png"
+    _chromium(tmp_path, "--window-size=1300,2000", f"--screenshot={screenshot}", report.as_uri())
+    assert screenshot.stat().st_size > 50_000
+
+
+def test_an_outside_request_would_be_caught(report, tmp_path):
+    """The check above can fail: a report that asks for an outside image is refused and logged."""
+    tampered = tmp_path / "tampered.html"
+    tampered.write_text(
+        report.read_text().replace("<main>", '<main><img src="http://example.invalid/a.png">')
+    )
+    opened = _chromium(tmp_path, "--dump-dom", tampered.as_uri())
+    assert any("Content Security Policy" in line for line in _console_problems(opened.stderr)), opened.stderr[
+        -2000:
+    ]

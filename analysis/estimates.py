@@ -1,0 +1,372 @@
+"""The programme's analysis, as INSTRUMENTS.md sets it out, from the marts to the `analysis`
+schema: effect estimates per study x outcome x timepoint, random-effects pooling across
+studies per outcome, and the trial tables (sample ratio, flow, baseline balance, uptake).
+
+Intention to treat: everyone randomised with the outcome, in the arm they were randomised
+to. No estimate over fewer than 10 people in an arm."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis import estimators as est
+from hhp.config import Settings
+from hhp.warehouse import Warehouse, open_warehouse
+
+MIN_PEOPLE = 10
+DOMAINS = {
+    "SWEMWBS": "wellbeing",
+    "BELONG": "wellbeing",
+    "CBI_WORK": "burnout",
+    "ITQ": "retention",
+    "LEFT_ANY": "retention",
+    "LEFT_VOL": "retention",
+    "ABS_RATE": "absence",
+    "ABS_DAYS": "absence",
+    "ABS_SPELLS": "absence",
+    "ABS_MH_DAYS": "absence",
+    "BRADFORD": "absence",
+}
+BINARY = {"LEFT_ANY", "LEFT_VOL"}
+SURVEY = {"SWEMWBS", "CBI_WORK", "BELONG", "ITQ"}
+
+
+def primary_outcomes(study: pd.Series) -> set[tuple[str, str]]:
+    listed = (study["primary_outcomes"] or "").split(",")
+    return {tuple(p.strip().split("@")) for p in listed if "@" in p}
+
+
+def _model_text(binary: bool, baseline: bool, strata: bool, clustered: bool) -> str:
+    terms = ["arm"] + (["baseline score"] if baseline else []) + (["stratum"] if strata else [])
+    kind = "linear probability model" if binary else "ANCOVA"
+    errors = "cluster-robust SE" if clustered else ("HC1 robust SE" if binary else "OLS SE")
+    return f"{kind}: outcome ~ {' + '.join(terms)}; {errors}"
+
+
+def _estimate(group: pd.DataFrame, code: str, clustered: bool) -> dict:
+    treat = group["is_intervention"].astype(float).to_numpy()
+    y = group["value"].astype(float).to_numpy()
+    strata = est.stratum_dummies(group["stratum"])
+    baseline = None if code in BINARY else est.baseline_covariates(group["baseline_value"])
+    parts = [c for c in (baseline, strata) if c is not None and not c.empty]
+    covariates = pd.concat(parts, axis=1) if parts else None
+    clusters = group["cluster_id"] if clustered else None
+    control, intervention = y[treat == 0], y[treat == 1]
+    row = {
+        "model": _model_text(
+            code in BINARY, baseline is not None and not baseline.empty, strata is not None, clustered
+        ),
+        "mean_control": control.mean(),
+        "mean_intervention": intervention.mean(),
+    }
+    if code in BINARY:
+        rd = est.risk_difference_pp(y, treat, strata, clusters)
+        odds = est.odds_ratio(y, treat, strata, clusters)
+        row |= {
+            "estimate": rd.estimate,
+            "se": rd.se,
+            "ci_low": rd.ci_low,
+            "ci_high": rd.ci_high,
+            "p_value": rd.p_value,
+            "scale": "risk difference, percentage points",
+        }
+        if odds is not None:
+            row |= {
+                "odds_ratio": odds.estimate,
+                "odds_ratio_ci_low": odds.ci_low,
+                "odds_ratio_ci_high": odds.ci_high,
+                "standardised_effect": est.cox_d(odds.estimate),
+                "standardised_se": odds.se / est.COX_SCALE,
+                "standardised_kind": "Cox d = ln(OR) / 1.65",
+            }
+        return row
+    fit = est.ancova(y, treat, covariates, clusters)
+    g, g_se = est.hedges_g(
+        fit.estimate, est.pooled_sd(control, intervention), len(control), len(intervention)
+    )
+    return row | {
+        "estimate": fit.estimate,
+        "se": fit.se,
+        "ci_low": fit.ci_low,
+        "ci_high": fit.ci_high,
+        "p_value": fit.p_value,
+        "scale": "adjusted difference, outcome units",
+        "standardised_effect": g,
+        "standardised_se": g_se,
+        "standardised_kind": "Hedges' g",
+    }
+
+
+def effect_estimates(outcomes: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
+    """One row per study x outcome x timepoint after baseline (intervention minus control)."""
+    by_study = studies.set_index("study_id")
+    analysed = outcomes[
+        outcomes["analysis_flag"] & outcomes["value"].notna() & (outcomes["timepoint"] != "baseline")
+    ]
+    rows = []
+    for (study_id, code, timepoint), group in analysed.groupby(["study_id", "outcome_code", "timepoint"]):
+        study = by_study.loc[study_id]
+        n_intervention = int(group["is_intervention"].sum())
+        n_control = len(group) - n_intervention
+        row = {
+            "study_id": study_id,
+            "outcome_code": code,
+            "timepoint": timepoint,
+            "domain": DOMAINS.get(code, "other"),
+            "outcome_type": "binary" if code in BINARY else "continuous",
+            "is_primary": (code, timepoint) in primary_outcomes(study),
+            "n": len(group),
+            "n_control": n_control,
+            "n_intervention": n_intervention,
+        }
+        if min(n_control, n_intervention) < MIN_PEOPLE:
+            row["model"] = f"not estimated: fewer than {MIN_PEOPLE} people in an arm"
+        else:
+            row |= _estimate(group.reset_index(drop=True), code, study["design"] == "cluster_rct")
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=EFFECT_COLUMNS_ORDER)
+    numeric = [c for c in EFFECT_COLUMNS_ORDER[11:] if c != "standardised_kind"]
+    frame[numeric] = frame[numeric].astype(float)
+    frame["p_adjusted"] = np.nan
+    for _, family in frame.groupby(["study_id", "domain"]):  # BH within each study's outcome domain
+        frame.loc[family.index, "p_adjusted"] = est.benjamini_hochberg(family["p_value"].to_numpy(float))
+    return frame
+
+
+def pooled_effects(effects: pd.DataFrame) -> pd.DataFrame:
+    """DerSimonian-Laird across the studies with an estimate, per outcome and timepoint."""
+    rows = []
+    estimated = effects[effects["se"].notna() & (effects["se"] > 0)]
+    for (code, timepoint), group in estimated.groupby(["outcome_code", "timepoint"]):
+        if len(group) < 2:
+            continue
+        pooled = est.dersimonian_laird(group["estimate"], group["se"])
+        rows.append(
+            {
+                "outcome_code": code,
+                "timepoint": timepoint,
+                "domain": DOMAINS.get(code, "other"),
+                "scale": group["scale"].iloc[0],
+                "k": pooled.k,
+                "studies": ", ".join(sorted(group["study_id"])),
+                "n": int(group["n"].sum()),
+                "estimate": pooled.estimate,
+                "se": pooled.se,
+                "ci_low": pooled.ci_low,
+                "ci_high": pooled.ci_high,
+                "p_value": pooled.p_value,
+                "q": pooled.q,
+                "q_p_value": pooled.q_p_value,
+                "tau2": pooled.tau2,
+                "i2": pooled.i2,
+                "method": "inverse-variance random effects, DerSimonian-Laird tau-squared",
+            }
+        )
+    return pd.DataFrame(rows, columns=POOLED_COLUMNS_ORDER)
+
+
+def sample_ratio(participants: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for study in studies.to_dict("records"):
+        arms = participants[participants["study_id"] == study["study_id"]]
+        counts = [int((~arms["is_intervention"]).sum()), int(arms["is_intervention"].sum())]
+        ratio = [float(r) for r in str(study["allocation_ratio"] or "1:1").split(":")]
+        rows.append(
+            {
+                "study_id": study["study_id"],
+                "allocation_ratio": study["allocation_ratio"],
+                "n_control": counts[0],
+                "n_intervention": counts[1],
+                "p_value": est.sample_ratio_mismatch(counts, ratio) if sum(counts) else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def flow(participants: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Participants by arm: randomised, then with an analysable outcome at each wave."""
+    arm_of = participants[["study_id", "participant_id", "arm"]]
+    stages = [
+        participants.groupby(["study_id", "arm"]).size().rename("n").reset_index().assign(stage="randomised")
+    ]
+    analysed = outcomes[outcomes["analysis_flag"] & outcomes["value"].notna()].copy()
+    analysed["stage"] = np.where(
+        analysed["outcome_code"].isin(SURVEY), "survey " + analysed["timepoint"], "HR record"
+    )
+    reached = analysed[["study_id", "participant_id", "stage"]].drop_duplicates().merge(arm_of)
+    stages.append(reached.groupby(["study_id", "arm", "stage"]).size().rename("n").reset_index())
+    return pd.concat(stages, ignore_index=True)[["study_id", "stage", "arm", "n"]]
+
+
+def balance(participants: pd.DataFrame) -> pd.DataFrame:
+    """Baseline characteristics by arm: mean and SD, with the count they are over."""
+    measures = {
+        "baseline_swemwbs": "SWEMWBS at baseline",
+        "baseline_cbi_work": "CBI_WORK at baseline",
+        "baseline_fte": "FTE",
+        "tenure_days_at_randomisation": "tenure (days)",
+    }
+    rows = []
+    for (study_id, arm), group in participants.groupby(["study_id", "arm"]):
+        for column, label in measures.items():
+            values = group[column].dropna().astype(float)
+            rows.append(
+                {
+                    "study_id": study_id,
+                    "arm": arm,
+                    "characteristic": label,
+                    "n": len(values),
+                    "mean": values.mean() if len(values) else np.nan,
+                    "sd": values.std(ddof=1) if len(values) > 1 else np.nan,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+# What each delivery format can tell (INSTRUMENTS.md, engagement).
+UPTAKE_MEASURES = {
+    "exchange_message_trace_csv": {"delivered"},
+    "sendgrid_events_jsonl": {"delivered", "opened"},
+    "postal_dispatch_csv": {"delivered"},
+    "xapi_statements_json": {"completed"},
+}
+
+
+def uptake(participants: pd.DataFrame, engagement: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
+    """Per study and arm: the share of scheduled contacts delivered, opened (by a person) and
+    modules completed, where the study's delivery format records it, over everyone randomised
+    to the arm (described, never used to exclude anyone)."""
+    contacts = studies.set_index("study_id")["scheduled_contacts"]
+    measures = studies.set_index("study_id")["delivery_format"].map(lambda f: UPTAKE_MEASURES.get(f, set()))
+    per_person = engagement.groupby(["study_id", "participant_id"]).agg(
+        delivered=("is_delivered", "sum"),
+        opened=("is_opened_by_human", "sum"),
+        completed=("is_completed", "sum"),
+    )
+    joined = (
+        participants.set_index(["study_id", "participant_id"])
+        .join(per_person)
+        .fillna({"delivered": 0, "opened": 0, "completed": 0})
+    )
+    rows = []
+    for (study_id, arm), group in joined.reset_index().groupby(["study_id", "arm"]):
+        offered = int(contacts.get(study_id, 0) or 0) if group["is_intervention"].iloc[0] else 0
+        shares = {
+            f"{kind}_share": group[kind].astype(float).mean() / offered
+            if offered and kind in measures[study_id]
+            else np.nan
+            for kind in ("delivered", "opened", "completed")
+        }
+        rows.append(
+            {"study_id": study_id, "arm": arm, "n": len(group), "scheduled_contacts": offered, **shares}
+        )
+    return pd.DataFrame(rows)
+
+
+EFFECT_COLUMNS_ORDER = [
+    "study_id",
+    "outcome_code",
+    "timepoint",
+    "domain",
+    "outcome_type",
+    "is_primary",
+    "model",
+    "scale",
+    "n",
+    "n_control",
+    "n_intervention",
+    "mean_control",
+    "mean_intervention",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "standardised_effect",
+    "standardised_se",
+    "standardised_kind",
+    "odds_ratio",
+    "odds_ratio_ci_low",
+    "odds_ratio_ci_high",
+]
+POOLED_COLUMNS_ORDER = [
+    "outcome_code",
+    "timepoint",
+    "domain",
+    "scale",
+    "k",
+    "studies",
+    "n",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "q",
+    "q_p_value",
+    "tau2",
+    "i2",
+    "method",
+]
+
+
+def load_marts(wh: Warehouse) -> dict[str, pd.DataFrame]:
+    def frame(sql: str) -> pd.DataFrame:
+        return wh.query_arrow(sql).to_pandas()
+
+    return {
+        "studies": frame("select * from marts.dim_study order by study_id"),
+        "participants": frame("select * from marts.dim_participant where itt_flag"),
+        "outcomes": frame(
+            "select o.study_id, o.participant_id, o.outcome_code, o.timepoint, o.value, o.baseline_value, "
+            "o.analysis_flag, p.arm, p.is_intervention, p.stratum, p.cluster_id "
+            "from marts.fct_outcomes o join marts.dim_participant p using (study_id, participant_id) "
+            "where p.itt_flag"
+        ),
+        "engagement": frame(
+            "select study_id, participant_id, is_delivered, is_opened_by_human, is_completed "
+            "from marts.fct_engagement"
+        ),
+    }
+
+
+def analyse(marts: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    effects = effect_estimates(marts["outcomes"], marts["studies"])
+    return {
+        "effect_estimates": effects,
+        "pooled_effects": pooled_effects(effects),
+        "sample_ratio": sample_ratio(marts["participants"], marts["studies"]),
+        "flow": flow(marts["participants"], marts["outcomes"]),
+        "balance": balance(marts["participants"]),
+        "uptake": uptake(marts["participants"], marts["engagement"], marts["studies"]),
+    }
+
+
+def _kind(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(series):
+        return "bigint"
+    if pd.api.types.is_float_dtype(series):
+        return "double"
+    return "text"
+
+
+def write_analysis(wh: Warehouse, tables: dict[str, pd.DataFrame]) -> None:
+    """Replace every analysis.* table in one transaction: analysts never see half a release."""
+    import pyarrow as pa
+
+    with wh.transaction():
+        for name, frame in tables.items():
+            wh.execute(f"drop table if exists analysis.{name}")
+            wh.ensure_table(f"analysis.{name}", [(c, _kind(frame[c])) for c in frame.columns])
+            if len(frame):
+                wh.insert_arrow(f"analysis.{name}", pa.Table.from_pandas(frame, preserve_index=False))
+
+
+def run_analysis(settings: Settings) -> dict[str, pd.DataFrame]:
+    with open_warehouse(settings) as wh:
+        tables = analyse(load_marts(wh))
+        write_analysis(wh, tables)
+    return tables

@@ -1,0 +1,156 @@
+"""The programme analysis on generated data: the primary outcomes' confidence intervals cover
+the generator's truth, on the demo and over 20 seeds; the results land in `analysis.*`; a small
+arm is suppressed everywhere in the report and its CSVs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from collections import Counter
+
+import pytest
+
+from analysis.estimates import BINARY, analyse, load_marts
+from hhp import pipeline
+from hhp.warehouse import open_warehouse
+
+from .conftest import land_tree, settings_for, true_effect
+
+SEEDS = range(101, 121)
+MIN_COVERED = 17
+
+
+def _truth_scale(truth: dict, study: str, outcome: str, timepoint: str) -> float:
+    """Binary outcomes are estimated in percentage points."""
+    value = true_effect(truth, study, outcome, timepoint)
+    return value * 100 if outcome in BINARY else value
+
+
+def _covered(settings, truth: dict) -> dict[tuple[str, str, str], bool]:
+    with open_warehouse(settings) as wh:
+        effects = analyse(load_marts(wh))["effect_estimates"]
+    primary = effects[effects["is_primary"]]
+    assert set(primary["study_id"]) == set(truth), "a study's primary outcome was not estimated"
+    return {
+        (r.study_id, r.outcome_code, r.timepoint): r.ci_low
+        <= _truth_scale(truth, r.study_id, r.outcome_code, r.timepoint)
+        <= r.ci_high
+        for r in primary.itertuples()
+    }
+
+
+def test_every_primary_outcome_covers_the_truth_on_the_demo(programme_chain, programme_files):
+    truth = json.loads((programme_files / "truth.json").read_text())
+    covered = _covered(programme_chain, truth)
+    assert len(covered) >= 6
+    assert all(covered.values()), covered
+
+
+def test_results_are_in_the_analysis_schema(programme_chain):
+    from analysis.estimates import run_analysis
+
+    tables = run_analysis(programme_chain)
+    with open_warehouse(programme_chain) as wh:
+        stored = wh.query(
+            "select count(*), count(p_adjusted), sum(case when is_primary then 1 else 0 end) "
+            "from analysis.effect_estimates"
+        )[0]
+        pooled = wh.query(
+            "select outcome_code, k, i2 from analysis.pooled_effects where outcome_code = 'SWEMWBS'"
+        )
+    assert stored[0] == len(tables["effect_estimates"]) and stored[1] > 0 and stored[2] >= 6
+    assert pooled and all(k >= 2 and 0 <= i2 <= 100 for _, k, i2 in pooled)
+
+
+@pytest.mark.slow
+def test_primary_outcomes_cover_the_truth_in_17_of_20_seeds(tmp_path):
+    """The generator and the whole chain (ingest, dbt) again for each of 20 seeds."""
+    from hhp.generator import generate
+
+    hits: Counter = Counter()
+    runs: Counter = Counter()
+    for seed in SEEDS:
+        files, home = tmp_path / f"files_{seed}", tmp_path / f"home_{seed}"
+        generate(files, None, seed=seed)
+        settings = settings_for(home)
+        land_tree(settings, files)
+        pipeline.ingest(settings)
+        pipeline.build(settings)
+        for key, covered in _covered(settings, json.loads((files / "truth.json").read_text())).items():
+            runs[key] += 1
+            hits[key] += covered
+        shutil.rmtree(files)
+        shutil.rmtree(home)
+    for key in sorted(runs):
+        print(f"{'/'.join(key)}: the 95% CI covers the truth in {hits[key]} of {runs[key]} seeds")
+    assert all(runs[key] == len(SEEDS) for key in runs)
+    assert all(hits[key] >= MIN_COVERED for key in runs), dict(hits)
+
+
+def _shrink_arm(settings, study: str, arm: str, keep: int) -> None:
+    """Leave `keep` people in one arm of a study, in every participant-level mart."""
+    with open_warehouse(settings) as wh:
+        kept = [
+            r[0]
+            for r in wh.query(
+                "select participant_id from marts.dim_participant where study_id = %s and arm = %s "
+                "order by participant_id limit %s",
+                [study, arm, keep],
+            )
+        ]
+        marks = ", ".join(["%s"] * len(kept))
+        for table in ("dim_participant", "fct_outcomes", "fct_engagement", "fct_absence_spells"):
+            wh.execute(
+                f"delete from marts.{table} where study_id = %s and participant_id in "
+                f"(select participant_id from marts.dim_participant where study_id = %s and arm = %s) "
+                f"and participant_id not in ({marks})",
+                [study, study, arm, *kept],
+            )
+
+
+def test_an_arm_of_fewer_than_10_is_c_everywhere(programme_chain, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(programme_chain.home / "warehouse.duckdb", home / "warehouse.duckdb")
+    settings = settings_for(home)
+    _shrink_arm(settings, "gratitude_letters", "letter", keep=7)
+    report = pipeline.report(settings).read_text()
+
+    page = report.split('<section class="page" id="gratitude_letters">')[1].split("</section>")[0]
+    flow = page.split("<h2>Participants</h2>")[1].split("</table>")[0]
+    randomised = flow.split('<td class="l">randomised</td>')[1].split("</tr>")[0]
+    assert randomised.count("<td>c</td>") == 1 and "<td>460</td>" in randomised  # control 460, letter c
+    effects = page.split("<h2>Effects</h2>")[1].split("</table>")[0]
+    for row in effects.split("<tr")[2:]:
+        cells = row.count("<td>c</td>")
+        assert cells >= 8, f"a statistic over the 7 is shown: {row}"
+    uptake = page.split("<h2>Uptake of the intervention</h2>")[1].split("</table>")[0]
+    letter = uptake.split('<td class="l">letter</td>')[1].split("</tr>")[0]
+    assert letter.startswith("<td>c</td>") and "%" not in letter
+    assert "gratitude_letters" not in report.split('<div class="plots">')[1].split("</div>")[0]
+
+    exports = settings.reports_dir
+    for name in ("flow", "balance", "uptake"):
+        with open(exports / f"{name}.csv", newline="") as handle:
+            rows = [
+                r
+                for r in csv.DictReader(handle)
+                if r["study_id"] == "gratitude_letters" and r["arm"] == "letter"
+            ]
+        assert rows, name
+        for row in rows:
+            assert row["n"] == "c", (name, row)
+            assert all(
+                row[k] in ("c", "not recorded")
+                for k in ("mean", "sd", "delivered", "opened", "completed")
+                if k in row
+            )
+    with open(exports / "effect_estimates.csv", newline="") as handle:
+        effects_csv = [r for r in csv.DictReader(handle) if r["study_id"] == "gratitude_letters"]
+    assert effects_csv and all(
+        r["n_intervention"] == "c" and r["estimate"] == "c" and r["ci"] == "c" for r in effects_csv
+    )
+    with open(exports / "sample_ratio.csv", newline="") as handle:
+        (ratio,) = [r for r in csv.DictReader(handle) if r["study_id"] == "gratitude_letters"]
+    assert ratio["n_intervention"] == "c" and ratio["p_value"] == "c"
