@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from analysis.effects import summarise
+from analysis.estimates import analyse, load_marts
 from expectations.gate import GateFailed, enforce, run_gate
 from hhp.instruments import ITEM_SCALES, SWEMWBS_METRIC
 from hhp.status import ledger_status, reconcile
@@ -25,15 +25,13 @@ def _frames(settings):
 
 
 def test_primary_outcome_ci_covers_the_truth(duckdb_chain, truth):
-    outcomes, studies = _frames(duckdb_chain)
-    (effect,) = [
-        e
-        for e in summarise(outcomes, studies)
-        if (e.study_id, e.outcome_code, e.timepoint) == (STUDY, "SWEMWBS", "endline")
-    ]
+    with open_warehouse(duckdb_chain) as wh:
+        effects = analyse(load_marts(wh))["effect_estimates"]
+    effects = effects.set_index(["study_id", "outcome_code", "timepoint"])
+    effect = effects.loc[(STUDY, "SWEMWBS", "endline")]
     true_effect = truth[STUDY]["effects"]["SWEMWBS"]["endline"]
     assert effect.ci_low <= true_effect <= effect.ci_high, (effect, true_effect)
-    assert effect.n_control > 300 and effect.n_intervention > 300
+    assert effect.n_control > 300 and effect.n_intervention > 300 and effect.is_primary
 
 
 def test_every_randomised_participant_has_every_outcome_row(duckdb_chain):
