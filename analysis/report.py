@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,13 +23,17 @@ from ingest.ledger import data_release
 TEMPLATES = Path(__file__).parent / "templates"
 MIN_CELL = 10
 SUPPRESSED = "c"
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
 TIMEPOINT_ORDER = {"baseline": 0, "endline": 1, "followup": 2, "period": 3}
 DOMAIN_ORDER = {"wellbeing": 0, "burnout": 1, "retention": 2, "absence": 3}
 
 
 def neutralise(text: str) -> str:
-    """Text starting like a spreadsheet formula is prefixed so it can never run as one."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """Text starting like a spreadsheet formula is prefixed so it can never run as one; a plain
+    number (a negative estimate) is left as it is."""
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def disclosed_count(n) -> str:
@@ -78,7 +83,8 @@ def public_effects(effects: pd.DataFrame) -> list[dict]:
                 "mean_control": hide(_number(e["mean_control"])),
                 "mean_intervention": hide(_number(e["mean_intervention"])),
                 "estimate": hide(_number(e["estimate"])),
-                "ci": hide(f"{_number(e['ci_low'])} to {_number(e['ci_high'])}"),
+                "ci_low": hide(_number(e["ci_low"])),
+                "ci_high": hide(_number(e["ci_high"])),
                 "p_value": hide(_p(e["p_value"])),
                 "p_adjusted": hide(_p(e["p_adjusted"])),
                 "standardised_effect": hide(_number(e["standardised_effect"])),
@@ -100,7 +106,8 @@ def public_pooled(pooled: pd.DataFrame) -> list[dict]:
             "studies": p["studies"],
             "n": disclosed_count(p["n"]),
             "estimate": _number(p["estimate"]),
-            "ci": f"{_number(p['ci_low'])} to {_number(p['ci_high'])}",
+            "ci_low": _number(p["ci_low"]),
+            "ci_high": _number(p["ci_high"]),
             "p_value": _p(p["p_value"]),
             "q": _number(p["q"]),
             "q_p_value": _p(p["q_p_value"]),
@@ -131,6 +138,7 @@ def public_balance(balance: pd.DataFrame) -> list[dict]:
             "sd": _number(b["sd"]) if b["n"] >= MIN_CELL else SUPPRESSED,
         }
         for b in balance.to_dict("records")
+        if b["n"] > 0 or balance.loc[balance["characteristic"] == b["characteristic"], "n"].sum() > 0
     ]
 
 
@@ -216,6 +224,13 @@ def _quality(wh) -> dict[str, dict]:
     return out
 
 
+def _clean(value):
+    """A registry value for the page: text neutralised, a missing value (NaN) as None."""
+    if isinstance(value, str):
+        return neutralise(value)
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
 def _write_csv(path: Path, rows: list[dict]) -> None:
     if not rows:
         path.write_text("", encoding="utf-8")
@@ -246,7 +261,7 @@ def build_report(settings: Settings) -> Path:
         arms = [study["control_arm"], study["intervention_arm"]]
         of = {name: frame[frame["study_id"] == sid] for name, frame in tables.items() if "study_id" in frame}
         page = {
-            "study": {k: neutralise(v) if isinstance(v, str) else v for k, v in study.items()},
+            "study": {k: _clean(v) for k, v in study.items()},
             "arms": arms,
             "sample_ratio": public_sample_ratio(
                 {"allocation_ratio": study["allocation_ratio"], **ratios[sid]}

@@ -149,7 +149,8 @@ def test_an_arm_of_fewer_than_10_is_c_everywhere(programme_chain, tmp_path):
     with open(exports / "effect_estimates.csv", newline="") as handle:
         effects_csv = [r for r in csv.DictReader(handle) if r["study_id"] == "gratitude_letters"]
     assert effects_csv and all(
-        r["n_intervention"] == "c" and r["estimate"] == "c" and r["ci"] == "c" for r in effects_csv
+        r["n_intervention"] == "c" and r["estimate"] == "c" and r["ci_low"] == r["ci_high"] == "c"
+        for r in effects_csv
     )
     with open(exports / "sample_ratio.csv", newline="") as handle:
         (ratio,) = [r for r in csv.DictReader(handle) if r["study_id"] == "gratitude_letters"]
