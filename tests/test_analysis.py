@@ -19,6 +19,11 @@ from .conftest import land_tree, settings_for, true_effect
 
 SEEDS = range(101, 121)
 MIN_COVERED = 17
+# The demo's seed (42) draws a dispatch_stories sample whose own CBI_WORK difference at follow-up,
+# in the simulator's scores before any file is written, is -10.2 against the population's -8:
+# the 95% CI (-14.6 to -8.3) misses -8 by 0.3, the one time in twenty a 95% interval may. The
+# 20-seed coverage test is the test of the estimator; this pins the demo's one expected miss.
+DEMO_MISSES = {("dispatch_stories", "CBI_WORK", "followup")}
 
 
 def _truth_scale(truth: dict, study: str, outcome: str, timepoint: str) -> float:
@@ -40,11 +45,11 @@ def _covered(settings, truth: dict) -> dict[tuple[str, str, str], bool]:
     }
 
 
-def test_every_primary_outcome_covers_the_truth_on_the_demo(programme_chain, programme_files):
+def test_primary_outcomes_cover_the_truth_on_the_demo(programme_chain, programme_files):
     truth = json.loads((programme_files / "truth.json").read_text())
     covered = _covered(programme_chain, truth)
     assert len(covered) >= 6
-    assert all(covered.values()), covered
+    assert {key for key, ok in covered.items() if not ok} == DEMO_MISSES, covered
 
 
 def test_results_are_in_the_analysis_schema(programme_chain):
