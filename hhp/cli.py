@@ -12,6 +12,7 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
@@ -104,9 +105,9 @@ def _ingest(settings) -> list:
         f"{len(quarantined)} quarantined, {len(waiting)} waiting, {skipped} already done"
     )
     for r in waiting:
-        console.print(f"  [cyan]waiting[/cyan] {r.file_key}: {r.reason}", soft_wrap=True)
+        console.print(f"  [cyan]waiting[/cyan] {escape(f'{r.file_key}: {r.reason}')}", soft_wrap=True)
     for r in quarantined:
-        console.print(f"  [yellow]quarantined[/yellow] {r.reason}", soft_wrap=True, markup=False)
+        console.print(f"  [yellow]quarantined[/yellow] {escape(r.reason)}", soft_wrap=True)
     return results
 
 
@@ -136,7 +137,6 @@ def build() -> None:
 @app.command()
 def gate() -> None:
     """Run the quality checks; exit 1 if a fatal check fails."""
-    from rich.markup import escape
 
     from expectations.gate import GateFailed, data_docs_path, enforce, run_gate, summary
 
