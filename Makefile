@@ -10,7 +10,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
-.PHONY: venv demo test test-fast lint lock clean browser
+.PHONY: venv demo test test-fast lint lock clean browser bench
 
 venv: $(STAMP)
 
@@ -48,3 +48,8 @@ lock: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .hhp dbt_project/target dbt_project/logs
+
+# The platform at national scale against its engines and the naive loader; writes
+# docs/benchmarks.md and benchmarks/results.json (about 30 minutes on 2 cores).
+bench: $(STAMP)
+	$(VENV)/bin/python -m benchmarks.run

@@ -1,6 +1,6 @@
 """The quality gate against the bare SQL aggregates it needs, in the same run.
 
-Usage: python -m benchmarks.gate   (on the warehouse of $HHP_HOME, e.g. after `hhp demo`)
+Usage: python -m benchmarks.gate [--json]   (on the warehouse of $HHP_HOME, e.g. after `hhp demo`)
 
 The bare aggregates are what a hand-written gate would run: per study, one query per mart
 counting rows out of set, out of range, null and duplicated, plus the trial checks' own SQL
@@ -56,6 +56,9 @@ def bare_aggregates(settings) -> int:
 
 
 def main() -> None:
+    import json
+    import sys
+
     settings = load_settings()
     started = time.perf_counter()
     run_gate(settings)
@@ -72,6 +75,9 @@ def main() -> None:
     print(f"  gate, second run:                                            {warm:6.2f} s")
     print(f"  bare SQL aggregates ({queries} queries):                        {bare:6.2f} s")
     print(f"  ratio gate / bare: {warm / bare:.1f}x (first run {cold / bare:.1f}x)")
+    if "--json" in sys.argv:
+        print(json.dumps({"checks": len(results), "gate_seconds": warm, "gate_first_seconds": cold,
+                          "bare_seconds": bare, "ratio": warm / bare}))  # fmt: skip
 
 
 if __name__ == "__main__":

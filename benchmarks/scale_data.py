@@ -5,8 +5,9 @@ DuckDB replicates its files `copies` times, each copy a new set of staff (new pa
 ids, employee numbers and email addresses, so every reference between feeds still holds)
 and the message trace `events` times over (each a new message trace id, as Exchange logs a
 message's every hop). Every value otherwise comes from the generator's own rows, so every
-format rule of FEEDS.md holds at any scale. Defaults: 100,800 participants, 10.5 million
-delivery events, about a million absence records.
+format rule of FEEDS.md holds at any scale. Defaults: 249,600 participants, 10.0 million
+delivery events, 1.0 million absence records (in two cumulative extracts), 2.2 million
+roster rows, half a million survey responses.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _replicate_csv(
     return con.execute(f"select count(*) from read_csv('{target}', all_varchar = true)").fetchone()[0]
 
 
-def write_programme(out: Path, copies: int = 84, events: int = 13, seed: int = 42) -> dict[str, int]:
+def write_programme(out: Path, copies: int = 208, events: int = 10, seed: int = 42) -> dict[str, int]:
     """Write `<out>/mod_ding/<feed>/<file>`; returns rows (records) written per feed."""
     base = out / "_base"
     generate(base, [STUDY], seed=seed)
@@ -103,18 +104,9 @@ def write_programme(out: Path, copies: int = 84, events: int = 13, seed: int = 4
 
 
 def _replicate_hris(con, source: Path, target: Path, copies: int) -> int:
-    """JSON Lines, one worker per line with their time off: each spell again 52 weeks earlier
-    too, two years of records."""
-    shifted = (
-        "list_transform(range(2), lambda s: list_transform(time_off, lambda t: struct_pack("
-        "type := t.type, reason := t.reason, "
-        "start := strftime(t.start::date - (s * 364)::integer, '%Y-%m-%d'), "
-        '"end" := strftime(t."end"::date - (s * 364)::integer, \'%Y-%m-%d\'), '
-        "quantity := t.quantity, unit := t.unit)))"
-    )
+    """JSON Lines, one worker per line with their time off."""
     con.execute(
-        f"copy (select {_new_staff('worker_id', 'employee')} as worker_id, extract_date, "
-        f"flatten({shifted}) as time_off "
+        f"copy (select {_new_staff('worker_id', 'employee')} as worker_id, extract_date, time_off "
         f"from read_json('{source}', format = 'newline_delimited') cross join range({copies}) as c(k) "
         "order by k) "
         f"to '{target}' (format json)"
