@@ -23,13 +23,24 @@ def pseudonym(key: bytes, value: str) -> str:
     return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_CHARS]
 
 
-def pseudonymise_array(key: bytes, values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """Vectorised: each distinct value is hashed once, then taken back into place."""
+CACHE_LIMIT = 2_000_000  # distinct identifiers remembered per file: a workforce, not a log
+
+
+def pseudonymise_array(key: bytes, values: pa.Array | pa.ChunkedArray, cache: dict | None = None) -> pa.Array:
+    """Vectorised: each distinct value is hashed once, then taken back into place. With a
+    cache (one per file), a value seen in an earlier batch is not hashed again: a message
+    trace names the same few hundred thousand people in millions of rows."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     encoded = pc.dictionary_encode(values)
-    hashed = pa.array([pseudonym(key, v) for v in encoded.dictionary.to_pylist()], pa.string())
-    return pc.take(hashed, encoded.indices)
+    distinct = encoded.dictionary.to_pylist()
+    if cache is None:
+        hashed = [pseudonym(key, v) for v in distinct]
+    else:
+        if len(cache) > CACHE_LIMIT:
+            cache.clear()
+        hashed = [cache[v] if v in cache else cache.setdefault(v, pseudonym(key, v)) for v in distinct]
+    return pc.take(pa.array(hashed, pa.string()), encoded.indices)
 
 
 def mask_identifiers(text: str) -> str:

@@ -17,6 +17,15 @@ def test_vectorised_pseudonyms_match_the_scalar_ones():
     assert out[0] != out[1]
 
 
+def test_a_cache_across_batches_gives_the_same_pseudonyms_and_keeps_nulls():
+    cache: dict = {}
+    first = pseudonymise_array(KEY, pa.array(["mod_ding:E1", None]), cache).to_pylist()
+    second = pseudonymise_array(KEY, pa.array(["mod_ding:E2", "mod_ding:E1"]), cache).to_pylist()
+    assert first == [pseudonym(KEY, "mod_ding:E1"), None]
+    assert second == [pseudonym(KEY, "mod_ding:E2"), pseudonym(KEY, "mod_ding:E1")]
+    assert set(cache) == {"mod_ding:E1", "mod_ding:E2"}
+
+
 def test_identifiers_are_normalised_and_scoped_to_the_study():
     con = new_connection(KEY)
     emp = lambda study, v: f"hhp_pseudonym('{study}:' || upper(trim('{v}')))"  # noqa: E731

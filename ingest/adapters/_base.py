@@ -71,9 +71,10 @@ def new_connection(key: bytes, spill_dir: Path | None = None) -> duckdb.DuckDBPy
     if spill_dir is not None:
         config["temp_directory"] = str(spill_dir)
     con = duckdb.connect(":memory:", config=config)
+    cache: dict[str, str] = {}
     con.create_function(
         "hhp_pseudonym",
-        lambda values: pseudonymise_array(key, values),
+        lambda values: pseudonymise_array(key, values, cache),
         [duckdb.sqltype("VARCHAR")],
         duckdb.sqltype("VARCHAR"),
         type="arrow",
