@@ -126,8 +126,7 @@ def effect_estimates(outcomes: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFr
             row |= _estimate(group.reset_index(drop=True), code, study["design"] == "cluster_rct")
         rows.append(row)
     frame = pd.DataFrame(rows, columns=EFFECT_COLUMNS_ORDER)
-    numeric = [c for c in EFFECT_COLUMNS_ORDER[11:] if c != "standardised_kind"]
-    frame[numeric] = frame[numeric].astype(float)
+    frame[EFFECT_FIGURES] = frame[EFFECT_FIGURES].astype(float)  # all-missing columns stay numeric
     frame["p_adjusted"] = np.nan
     for _, family in frame.groupby(["study_id", "domain"]):  # BH within each study's outcome domain
         frame.loc[family.index, "p_adjusted"] = est.benjamini_hochberg(family["p_value"].to_numpy(float))
@@ -289,6 +288,9 @@ EFFECT_COLUMNS_ORDER = [
     "odds_ratio",
     "odds_ratio_ci_low",
     "odds_ratio_ci_high",
+]
+EFFECT_FIGURES = [
+    c for c in EFFECT_COLUMNS_ORDER[EFFECT_COLUMNS_ORDER.index("mean_control") :] if c != "standardised_kind"
 ]
 POOLED_COLUMNS_ORDER = [
     "outcome_code",
