@@ -11,8 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import estimators as est
-from hhp.config import Settings
-from hhp.warehouse import Warehouse, open_warehouse
+from hhp.warehouse import Warehouse
 
 MIN_PEOPLE = 10
 DOMAINS = {
@@ -367,8 +366,9 @@ def write_analysis(wh: Warehouse, tables: dict[str, pd.DataFrame]) -> None:
                 wh.insert_arrow(f"analysis.{name}", pa.Table.from_pandas(frame, preserve_index=False))
 
 
-def run_analysis(settings: Settings) -> dict[str, pd.DataFrame]:
-    with open_warehouse(settings) as wh:
-        tables = analyse(load_marts(wh))
-        write_analysis(wh, tables)
-    return tables
+def run_analysis(wh: Warehouse) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """Read the marts, analyse them and store the results; returns both, for the report."""
+    marts = load_marts(wh)
+    tables = analyse(marts)
+    write_analysis(wh, tables)
+    return marts, tables

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from analysis.estimates import run_analysis
+from analysis.estimates import DOMAINS, run_analysis
 from analysis.forest import Line, forest_svg
 from hhp.config import Settings
 from hhp.warehouse import open_warehouse
@@ -25,7 +25,7 @@ MIN_CELL = 10
 SUPPRESSED = "c"
 NUMBER = re.compile(r"-?\d+(\.\d+)?")
 TIMEPOINT_ORDER = {"baseline": 0, "endline": 1, "followup": 2, "period": 3}
-DOMAIN_ORDER = {"wellbeing": 0, "burnout": 1, "retention": 2, "absence": 3}
+DOMAIN_ORDER = {domain: i for i, domain in enumerate(dict.fromkeys(DOMAINS.values()))}
 
 
 def neutralise(text: str) -> str:
@@ -36,21 +36,25 @@ def neutralise(text: str) -> str:
     return text
 
 
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def disclosed_count(n) -> str:
-    if n is None or (isinstance(n, float) and math.isnan(n)):
+    if _missing(n):
         return ""
     n = int(n)
     return SUPPRESSED if n < MIN_CELL else str(int(math.floor(n / 5 + 0.5) * 5))
 
 
 def _number(value, digits: int = 2) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return ""
     return f"{value:.{digits}f}"
 
 
 def _p(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return ""
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
@@ -144,7 +148,7 @@ def public_balance(balance: pd.DataFrame) -> list[dict]:
 
 def public_uptake(uptake: pd.DataFrame) -> list[dict]:
     def share(value, n) -> str:
-        if value is None or math.isnan(value):
+        if _missing(value):
             return "not recorded"
         return f"{value:.0%}" if n >= MIN_CELL else SUPPRESSED
 
@@ -200,7 +204,6 @@ def forest_plots(effects: pd.DataFrame, pooled: pd.DataFrame) -> list[dict]:
             {
                 "outcome_code": code,
                 "timepoint": timepoint,
-                "primary": any(line.emphasis for line in lines),
                 "svg": forest_svg(f"{code} at {timepoint}", lines, summary, unit),
             }
         )
@@ -228,7 +231,7 @@ def _clean(value):
     """A registry value for the page: text neutralised, a missing value (NaN) as None."""
     if isinstance(value, str):
         return neutralise(value)
-    return None if isinstance(value, float) and math.isnan(value) else value
+    return None if _missing(value) else value
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
@@ -243,11 +246,11 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
 
 
 def build_report(settings: Settings) -> Path:
-    tables = run_analysis(settings)
     with open_warehouse(settings) as wh:
-        studies = wh.query_arrow("select * from marts.dim_study order by study_id").to_pandas()
+        marts, tables = run_analysis(wh)
         release = data_release(wh)
         quality = _quality(wh)
+    studies = marts["studies"]
     titles = dict(zip(studies["study_id"], studies["title"], strict=True))
     effects, pooled = tables["effect_estimates"], tables["pooled_effects"]
     ratios = tables["sample_ratio"].set_index("study_id").to_dict("index")
@@ -263,9 +266,7 @@ def build_report(settings: Settings) -> Path:
         page = {
             "study": {k: _clean(v) for k, v in study.items()},
             "arms": arms,
-            "sample_ratio": public_sample_ratio(
-                {"allocation_ratio": study["allocation_ratio"], **ratios[sid]}
-            ),
+            "sample_ratio": public_sample_ratio(ratios[sid]),
             "flow": public_flow(of["flow"], arms),
             "balance": public_balance(of["balance"]),
             "uptake": public_uptake(of["uptake"]),

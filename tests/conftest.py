@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -197,3 +199,15 @@ def true_effect(truth: dict, study: str, outcome: str, timepoint: str) -> float:
     spells = set(settings["sickness_spells_per_period"].values())
     assert outcome.startswith(("ABS_", "BRADFORD")) and len(spells) == 1, f"no known truth for {outcome}"
     return 0.0
+
+
+CHROMIUM = shutil.which("chromium")  # Debian's; `make test` installs it
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"]  # fmt: skip
+
+
+def run_chromium(profile: Path, *args: str) -> subprocess.CompletedProcess:
+    """Headless Chromium with its own profile folder; output captured as text."""
+    return subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+                          capture_output=True, text=True, timeout=120, check=True)  # fmt: skip

@@ -5,7 +5,6 @@ dropped into the local landing folder running the chain to the report, untouched
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 
@@ -14,24 +13,20 @@ import pytest
 from infra.local_stack import BIN, running_airflow
 from ingest.landing import open_landing
 
-from .conftest import settings_for
+from .conftest import CHROMIUM, run_chromium, settings_for
 
 pytestmark = pytest.mark.slow
 DAG_IDS = ("hhp_ingest", "hhp_transform", "hhp_gate", "hhp_report")
 STUDY = "gratitude_letters"
 CHAIN_SECONDS = 1200  # the folder is polled every 2 minutes; a bound, not a target
-CHROMIUM = shutil.which("chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
 def _ui_dom(url: str, profile, screenshot) -> str:
     """The UI's page after its scripts have run (the DAG list is drawn by JavaScript)."""
-    run = [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=20000"]
-    subprocess.run([*run, "--window-size=1400,900", f"--screenshot={screenshot}", url],
-                   capture_output=True, timeout=120, check=True)  # fmt: skip
-    dom = subprocess.run([*run, "--dump-dom", url], capture_output=True, text=True, timeout=120, check=True)
-    return dom.stdout
+    run_chromium(
+        profile, "--virtual-time-budget=20000", "--window-size=1400,900", f"--screenshot={screenshot}", url
+    )
+    return run_chromium(profile, "--virtual-time-budget=20000", "--dump-dom", url).stdout
 
 
 def test_hhp_airflow_shows_the_dags_and_a_dropped_file_runs_to_the_report(tmp_path):

@@ -55,8 +55,8 @@ def test_primary_outcomes_cover_the_truth_on_the_demo(programme_chain, programme
 def test_results_are_in_the_analysis_schema(programme_chain):
     from analysis.estimates import run_analysis
 
-    tables = run_analysis(programme_chain)
     with open_warehouse(programme_chain) as wh:
+        _, tables = run_analysis(wh)
         stored = wh.query(
             "select count(*), count(p_adjusted), sum(case when is_primary then 1 else 0 end) "
             "from analysis.effect_estimates"

@@ -4,27 +4,22 @@ console error and no network request; a screenshot of the summary page is kept i
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 
 import pytest
 
 from hhp import pipeline
 
-CHROMIUM = shutil.which("chromium")
-# The browser's own background traffic (updates, time sync) resolves nowhere.
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--host-resolver-rules=MAP * ~NOTFOUND", "--enable-logging=stderr", "--v=0"]  # fmt: skip
+from .conftest import CHROMIUM, run_chromium
+
+# The browser's own background traffic (updates, time sync) resolves nowhere; console to stderr.
+OFFLINE = ["--disable-quic", "--host-resolver-rules=MAP * ~NOTFOUND", "--enable-logging=stderr", "--v=0"]
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make test installs it)")
 
 
 def _chromium(tmp_path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *args],
-        capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
+    return run_chromium(tmp_path / "profile", *OFFLINE, *args)
 
 
 @pytest.fixture(scope="module")
