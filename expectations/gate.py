@@ -2,10 +2,11 @@
 recorded in quality.check_results and shown on a Data Docs page under $HHP_HOME.
 
 Two kinds of check: the marts' analysis_ready suites (Great Expectations: in the database
-by SQL pushdown on PostgreSQL; on DuckDB, where its SQL path is broken, on a pandas batch
-of the study's rows), and the trial checks (expectations/trial.py, SQL aggregates on both
-engines). The report runs only when every fatal check passes; otherwise GateFailed names
-each failed check, its study and figures, and the Data Docs page.
+by SQL pushdown on PostgreSQL; on DuckDB, where its SQL path is broken, by the suites' SQL
+form, expectations.compiled, with pandas batches for anything that has none), and the
+trial checks (expectations/trial.py, SQL aggregates on both engines). The report runs
+only when every fatal check passes; otherwise GateFailed names each failed check, its
+study and figures, and the Data Docs page.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import yaml
 
 from expectations import trial
 from expectations.marts import SUITES
-from expectations.runner import Finding, validate_frame, validate_query
+from expectations.runner import Finding, validate_query, validate_table
 from hhp.config import Settings
 from hhp.warehouse import Warehouse, open_warehouse
 from ingest.ledger import data_release
@@ -125,14 +126,16 @@ def _suite_measures(settings: Settings, wh: Warehouse, study: Study) -> dict[str
         query = f"select * from marts.{mart} where study_id = '{study_id}'"
         if settings.is_postgres:
             findings = validate_query(settings.warehouse, query, f"{mart}.analysis_ready", suite, True)
+        elif not wh.query(f"select count(*) from marts.{mart} where study_id = %s", [study.study_id])[0][0]:
+            measures |= {
+                e.meta["check"]: trial.Measure(0, 0, "the mart is empty", applicable=False) for e in suite
+            }
+            continue
         else:
-            frame = wh.query_arrow(query).to_pandas()
-            if frame.empty:
-                measures |= {
-                    e.meta["check"]: trial.Measure(0, 0, "the mart is empty", applicable=False) for e in suite
-                }
-                continue
-            findings = validate_frame(frame, f"{mart}.analysis_ready", suite, None, include_passed=True)
+            findings = validate_table(
+                wh.duckdb, f"marts.{mart}", f"{mart}.analysis_ready", suite,
+                line_column=None, include_passed=True, where=f"study_id = '{study_id}'",
+            )  # fmt: skip
         measures |= {f.check: _from_finding(f) for f in findings}
     return measures
 

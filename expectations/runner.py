@@ -1,9 +1,8 @@
 """Run a list of expectations over a pandas batch and turn failures into plain findings.
 
-Great Expectations' SQL path fails against DuckDB (ARCHITECTURE.md), so batches are
-validated as pandas frames read from DuckDB/Arrow. A file of any size is validated in
-Arrow batches (validate_table): row-wise expectations per batch, and the uniqueness
-expectations, which need the whole file, as the same rule in SQL over the parsed table.
+Great Expectations' SQL path fails against DuckDB (ARCHITECTURE.md): a DuckDB table is
+validated by the suites' SQL form (expectations.compiled), and whatever has none on pandas
+batches read from it (validate_table).
 Findings never quote identifier values: only counts, the first failing line and, for
 non-identifier columns, an example.
 """
@@ -96,7 +95,8 @@ def _validate(batch, suite_name, expectations, line_column, include_passed, rows
         if item.success and not include_passed:
             continue
         config = item.expectation_config
-        column = config.kwargs.get("column") or config.kwargs.get("column_list")
+        pair = [config.kwargs[c] for c in ("column_A", "column_B") if c in config.kwargs]
+        column = config.kwargs.get("column") or config.kwargs.get("column_list") or pair or None
         column = ", ".join(column) if isinstance(column, list) else column
         details = item.result or {}
         check = (config.meta or {}).get("check")
@@ -155,32 +155,38 @@ def _line(index_entry, line_column: str | None) -> int | None:
         return None
 
 
-WHOLE_TABLE = {"ExpectColumnValuesToBeUnique", "ExpectCompoundColumnsToBeUnique"}
-
-
 def validate_table(
     con: duckdb.DuckDBPyConnection,
     table: str,
     suite_name: str,
     expectations: list,
-    batch_rows: int,
-    line_column: str = "_row_number",
+    batch_rows: int = 100_000,
+    line_column: str | None = "_row_number",
+    include_passed: bool = False,
+    where: str = "true",
 ) -> list[Finding]:
-    """Validate a DuckDB table of any size; the findings of the first failing step.
+    """Validate the rows of a DuckDB table meeting `where`, of any size. Without
+    include_passed, the findings of the first failing step.
 
-    Memory stays bounded by one batch of the columns the expectations read.
+    What compiles to SQL runs in DuckDB (expectations.compiled: one scan, one grouping per
+    uniqueness rule); anything else in Great Expectations, on Arrow batches of the columns it
+    reads, so memory stays bounded by one batch.
     """
-    whole = [e for e in expectations if type(e).__name__ in WHOLE_TABLE]
-    row_wise = [e for e in expectations if type(e).__name__ not in WHOLE_TABLE]
-    findings = [f for e in whole if (f := _duplicates(con, table, suite_name, e, line_column))]
-    if findings or not row_wise:
+    from expectations import compiled
+
+    in_sql = [e for e in expectations if compiled.compiles(e)]
+    in_gx = [e for e in expectations if not compiled.compiles(e)]
+    findings = compiled.validate(con, table, suite_name, in_sql, line_column, include_passed, where)
+    if not in_gx or (findings and not include_passed):
         return findings
     available = [row[0] for row in con.execute(f"describe {table}").fetchall()]
-    columns = [line_column, *_columns_read(row_wise, available)]
+    columns = [*([line_column] if line_column else []), *_columns_read(in_gx, available)]
     quoted = ", ".join(f'"{c}"' for c in dict.fromkeys(columns))
-    reader = con.sql(f"select {quoted} from {table}").to_arrow_reader(batch_rows)
+    reader = con.sql(f"select {quoted} from {table} where {where}").to_arrow_reader(batch_rows)
+    if include_passed:  # every expectation's figures over all the rows: one frame
+        return findings + validate_frame(reader.read_pandas(), suite_name, in_gx, line_column, True)
     for batch in reader:
-        findings = validate_frame(batch.to_pandas(), suite_name, row_wise, line_column)
+        findings = validate_frame(batch.to_pandas(), suite_name, in_gx, line_column)
         if findings:
             return findings
     return []
@@ -194,26 +200,3 @@ def _columns_read(expectations: list, available: list[str]) -> list[str]:
         condition = str(getattr(expectation, "row_condition", None) or "")
         read += [c for c in available if re.search(rf"\b{re.escape(c)}\b", condition)]
     return [c for c in available if c in read]
-
-
-def _duplicates(con, table: str, suite_name: str, expectation, line_column: str) -> Finding | None:
-    """Great Expectations' uniqueness rule in SQL: rows whose key occurs more than once,
-    ignoring rows whose key columns are all missing."""
-    columns = getattr(expectation, "column_list", None) or [expectation.column]
-    key = ", ".join(f'"{c}"' for c in columns)
-    present = " or ".join(f'"{c}" is not null' for c in columns)
-    unexpected, total, first_line = con.execute(
-        f"""
-        with repeated as (
-            select count(*) as occurrences, min({line_column}) as first_line
-            from {table} where {present} group by {key} having count(*) > 1
-        )
-        select sum(occurrences), (select count(*) from {table}), min(first_line) from repeated
-        """
-    ).fetchall()[0]
-    if not unexpected:
-        return None
-    label = ", ".join(columns)
-    return Finding(
-        suite_name, expectation.configuration.type, label, int(unexpected), int(total), int(first_line), None
-    )

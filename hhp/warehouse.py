@@ -50,6 +50,12 @@ class Warehouse:
             self._con = duckdb.connect(settings.warehouse, config={"memory_limit": duckdb_memory_limit()})
         self._in_transaction = False
 
+    @property
+    def duckdb(self):
+        """The DuckDB connection itself, for work done inside the engine (DuckDB only)."""
+        assert self.engine == "duckdb", "a DuckDB warehouse only"
+        return self._con
+
     def close(self) -> None:
         self._con.close()
 
