@@ -10,10 +10,8 @@ import hashlib
 import hmac
 import re
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
 PSEUDONYM_HEX_CHARS = 32  # 128 bits: no collisions at any realistic workforce size
+HMAC_BLOCK = 64  # SHA-256's block size in bytes
 
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
 IPV4 = re.compile(r"\b\d{1,3}(\.\d{1,3}){3}\b")
@@ -23,24 +21,18 @@ def pseudonym(key: bytes, value: str) -> str:
     return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_CHARS]
 
 
-CACHE_LIMIT = 2_000_000  # distinct identifiers remembered per file: a workforce, not a log
-
-
-def pseudonymise_array(key: bytes, values: pa.Array | pa.ChunkedArray, cache: dict | None = None) -> pa.Array:
-    """Vectorised: each distinct value is hashed once, then taken back into place. With a
-    cache (one per file), a value seen in an earlier batch is not hashed again: a message
-    trace names the same few hundred thousand people in millions of rows."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    encoded = pc.dictionary_encode(values)
-    distinct = encoded.dictionary.to_pylist()
-    if cache is None:
-        hashed = [pseudonym(key, v) for v in distinct]
-    else:
-        if len(cache) > CACHE_LIMIT:
-            cache.clear()
-        hashed = [cache[v] if v in cache else cache.setdefault(v, pseudonym(key, v)) for v in distinct]
-    return pc.take(pa.array(hashed, pa.string()), encoded.indices)
+def pseudonym_macro(key: bytes) -> str:
+    """`hhp_pseudonym(text)` as a temporary DuckDB macro: the same HMAC-SHA256 (RFC 2104)
+    spelt in SQL over DuckDB's own sha256, so it runs in the engine, on every core, with no
+    Python per row. The key is in the connection's temporary catalogue only, never in a file."""
+    padded = (hashlib.sha256(key).digest() if len(key) > HMAC_BLOCK else key).ljust(HMAC_BLOCK, b"\0")
+    inner = bytes(b ^ 0x36 for b in padded).hex()
+    outer = bytes(b ^ 0x5C for b in padded).hex()
+    return (
+        "create or replace temp macro hhp_pseudonym(value) as "
+        f"left(sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode(value)))), "
+        f"{PSEUDONYM_HEX_CHARS})"
+    )
 
 
 def mask_identifiers(text: str) -> str:

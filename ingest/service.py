@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
-from collections.abc import Callable
-from contextlib import closing
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -24,7 +24,15 @@ from hhp.config import Settings, pseudonym_key
 from hhp.warehouse import Warehouse, open_warehouse
 from ingest import ledger
 from ingest.adapters import ADAPTERS
-from ingest.adapters._base import FileRejected, ParseContext, check_text_file, new_connection
+from ingest.adapters._base import (
+    FileRejected,
+    ParseContext,
+    check_text_file,
+    first_violation,
+    new_connection,
+    register_pseudonym,
+    run_checks,
+)
 from ingest.landing import LandedFile, open_landing, sha256_of
 from ingest.pseudonymise import mask_identifiers
 from ingest.registry import FEEDS, Study, load_registry, sync_registry
@@ -100,20 +108,16 @@ def _identify(landed: LandedFile, registry: dict[str, Study]) -> tuple[Study, st
 def _check_date_ranges(ctx: ParseContext, fmt: str) -> None:
     latest = ctx.extract_date + FUTURE_TOLERANCE
     for name, kind in ADAPTERS[fmt].COLUMNS:
-        if kind not in ("date", "timestamp"):
-            continue
-        row = ctx.con.execute(
-            f"select _row_number, count(*) over () from parsed "
-            f"where cast({name} as date) not between ? and ? order by _row_number limit 1",
-            [EARLIEST_DATE, latest],
-        ).fetchone()
-        if row:
-            raise FileRejected(
+        if kind in ("date", "timestamp"):
+            first_violation(
+                ctx,
+                f"cast({name} as date) not between date '{EARLIEST_DATE}' and date '{latest}'",
                 "plausible date",
                 f"column '{name}' holds a date before {EARLIEST_DATE} or more than a year after "
-                f"the extract date {ctx.extract_date} ({row[1]} rows)",
-                row[0],
+                f"the extract date {ctx.extract_date}",
+                "parsed",
             )
+    run_checks(ctx)
 
 
 def _neutralised(name: str, kind: str) -> str:
@@ -150,8 +154,9 @@ def parse_file(
     adapter = ADAPTERS[fmt]
     check_text_file(ctx.path)
     select = adapter.parse(ctx)
+    run_checks(ctx)
     names = ["_row_number", *(_neutralised(name, kind) for name, kind in adapter.COLUMNS)]
-    ctx.con.execute(f"create table parsed as select {', '.join(names)} from ({select})")
+    ctx.con.execute(f"create temp table parsed as select {', '.join(names)} from ({select})")
     _check_date_ranges(ctx, fmt)
     suite = landing_expectations(fmt, ctx.study)
     findings = validate_table(ctx.con, "parsed", f"{fmt}.landing", suite, BATCH_ROWS)
@@ -170,7 +175,8 @@ def parse_file(
     left_out = pa.table({"line": pa.array([line for line, _, _ in rejected], pa.int64())})
     ctx.con.register("left_out", left_out)
     ctx.con.execute(
-        "create view loadable as select * from parsed where _row_number not in (select line from left_out)"
+        "create temp view loadable as "
+        "select * from parsed where _row_number not in (select line from left_out)"
     )
     return rejected
 
@@ -179,21 +185,26 @@ def _load(
     wh: Warehouse, con, landed: LandedFile, sha: str, study: Study, feed: str, fmt: str,
     extract_date: date, rejected: list[tuple[int, str, str]],
 ) -> int:  # fmt: skip
-    """Rows, ledger entry and rejected rows in one transaction, the rows in Arrow batches."""
+    """Rows, ledger entry and rejected rows in one transaction. On DuckDB the rows go from
+    the parse's temporary table into raw inside the engine; to PostgreSQL in Arrow batches."""
     now = datetime.now(UTC).replace(tzinfo=None)
     columns = ", ".join(name for name, _ in ADAPTERS[fmt].COLUMNS)
     (n,) = con.execute("select count(*) from loadable").fetchall()[0]
-    rows = con.sql(
+    select = (
         f"select ?::varchar as study_id, {columns}, ?::varchar as _file_key, ?::varchar as _file_sha256, "
-        f"_row_number, ?::date as _extract_date, ?::timestamp as _ingested_at from loadable",
-        params=[study.study_id, landed.key, sha, extract_date, now],
-    ).to_arrow_reader(BATCH_ROWS)
+        f"_row_number, ?::date as _extract_date, ?::timestamp as _ingested_at from loadable"
+    )
+    params = [study.study_id, landed.key, sha, extract_date, now]
     entry = ledger.LedgerEntry(
         landed.key, sha, study.study_id, feed, fmt, landed.size, ledger.LOADED, n, rows_rejected=len(rejected)
     )
     with wh.transaction():
         wh.ensure_table(raw_table(fmt), raw_columns(fmt))
-        wh.insert_arrow(raw_table(fmt), rows)
+        if wh.engine == "duckdb":
+            names = ", ".join(f'"{name}"' for name, _ in raw_columns(fmt))
+            wh.execute(f"insert into {raw_table(fmt)} ({names}) {select}", params)
+        else:
+            wh.insert_arrow(raw_table(fmt), con.sql(select, params=params).to_arrow_reader(BATCH_ROWS))
         ledger.record(wh, entry)
         ledger.record_rejected_rows(wh, entry, rejected)
     return n
@@ -226,11 +237,11 @@ def ingest_file(
                 )
             with (
                 tempfile.TemporaryDirectory(prefix="hhp-parse-") as spill,
-                closing(new_connection(key, Path(spill))) as con,
+                _file_session(wh, key, Path(spill)) as (file_wh, con),
             ):
                 ctx = ParseContext(con, path, landed.key, study, feed, extract_date, Path(spill))
                 rejected = parse_file(ctx, fmt, lambda: _known_references(wh, study, fmt))
-                n = _load(wh, con, landed, sha, study, feed, fmt, extract_date, rejected)
+                n = _load(file_wh, con, landed, sha, study, feed, fmt, extract_date, rejected)
         except FileWaiting as waiting:
             return IngestResult(landed.key, ledger.WAITING, 0, str(waiting), study.study_id, feed, fmt)
         except FileRejected as problem:
@@ -242,6 +253,19 @@ def ingest_file(
     landing.archive(landed.key, sha)
     log.info("loaded %s: %d rows into %s", landed.key, n, raw_table(fmt))
     return IngestResult(landed.key, ledger.LOADED, n, None, study.study_id, feed, fmt, len(rejected))
+
+
+@contextmanager
+def _file_session(wh: Warehouse, key: bytes, spill: Path) -> Iterator[tuple[Warehouse, object]]:
+    """Where one file is parsed and loaded. On DuckDB: a connection of its own to the
+    warehouse, whose temporary tables go with it, so the rows reach raw without leaving
+    the engine; on PostgreSQL: an in-memory DuckDB beside it."""
+    if wh.engine == "duckdb":
+        with wh.session() as session:
+            yield session, register_pseudonym(session.duckdb, key)
+    else:
+        with closing(new_connection(key, spill)) as con:
+            yield wh, con
 
 
 def _known_references(wh: Warehouse, study: Study, fmt: str) -> pa.Table | None:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
 from hhp.config import duckdb_memory_limit
-from ingest.pseudonymise import mask_identifiers, pseudonymise_array
+from ingest.pseudonymise import mask_identifiers, pseudonym_macro
 from ingest.registry import Study
 
 # The machine's trouble, not the file's: these never quarantine a file; the run fails and the
@@ -47,6 +47,7 @@ class ParseContext:
     feed: str
     extract_date: date
     work_dir: Path  # scratch space for the parse, removed after it
+    checks: list[tuple[str, str, str, str]] = field(default_factory=list)  # pending: see first_violation
 
     def scratch(self, name: str) -> Path:
         return self.work_dir / name
@@ -70,16 +71,12 @@ def new_connection(key: bytes, spill_dir: Path | None = None) -> duckdb.DuckDBPy
     config = {"memory_limit": duckdb_memory_limit(), "preserve_insertion_order": True}
     if spill_dir is not None:
         config["temp_directory"] = str(spill_dir)
-    con = duckdb.connect(":memory:", config=config)
-    cache: dict[str, str] = {}
-    con.create_function(
-        "hhp_pseudonym",
-        lambda values: pseudonymise_array(key, values, cache),
-        [duckdb.sqltype("VARCHAR")],
-        duckdb.sqltype("VARCHAR"),
-        type="arrow",
-        null_handling="special",
-    )
+    return register_pseudonym(duckdb.connect(":memory:", config=config), key)
+
+
+def register_pseudonym(con: duckdb.DuckDBPyConnection, key: bytes) -> duckdb.DuckDBPyConnection:
+    """hhp_pseudonym(text) on this connection (a temporary macro: it goes with it)."""
+    con.execute(pseudonym_macro(key))
     return con
 
 
@@ -166,7 +163,7 @@ def read_csv_as_text(ctx: ParseContext, columns: list[str], header_lines: int = 
     try:
         ctx.con.execute(
             f"""
-            create table source as
+            create temp table source as
             select row_number() over () + {header_lines} as _row_number, *
             from read_csv('{ctx.path}', header = false, skip = {header_lines}, columns = {spec},
                           delim = ',', quote = '"', escape = '"', auto_detect = false,
@@ -190,7 +187,7 @@ def read_json_lines(
     try:
         ctx.con.execute(
             f"""
-            create table source as
+            create temp table source as
             select row_number() over () as _row_number, *
             from read_json('{path}', format = 'newline_delimited', columns = {spec})
             """
@@ -206,14 +203,30 @@ def read_json_lines(
 
 
 def first_violation(ctx: ParseContext, violation: str, rule: str, detail: str, table: str = "source") -> None:
-    """Reject the file if any row matches the violation predicate, naming the first line."""
-    row = ctx.con.execute(
-        f"select _row_number, count(*) over () from {table} where {violation} order by _row_number limit 1"
-    ).fetchone()
-    if row:
-        line, count = row
-        more = f" ({count} rows in all)" if count > 1 else ""
-        raise FileRejected(rule, f"{detail}{more}", line)
+    """Reject the file if any row matches the violation predicate, naming the first line.
+
+    Checks wait until run_checks, so that a table's checks are one scan of it; the first
+    check (in the order given) that any row breaks rejects the file, as if each ran alone.
+    """
+    if ctx.checks and ctx.checks[-1][0] != table:
+        run_checks(ctx)
+    ctx.checks.append((table, violation, rule, detail))
+
+
+def run_checks(ctx: ParseContext) -> None:
+    """Run the pending checks, one scan per table."""
+    pending, ctx.checks = ctx.checks, []
+    for table in dict.fromkeys(t for t, _, _, _ in pending):
+        checks = [(v, rule, detail) for t, v, rule, detail in pending if t == table]
+        figures = ", ".join(
+            f"count(*) filter (where {v}), min(_row_number) filter (where {v})" for v, _, _ in checks
+        )
+        row = ctx.con.execute(f"select {figures} from {table}").fetchall()[0]
+        for i, (_, rule, detail) in enumerate(checks):
+            count, line = row[2 * i], row[2 * i + 1]
+            if count:
+                more = f" ({count} rows in all)" if count > 1 else ""
+                raise FileRejected(rule, f"{detail}{more}", line)
 
 
 def require_date(ctx: ParseContext, column: str, fmt: str, label: str, table: str = "source") -> None:

@@ -6,6 +6,7 @@ from ingest.adapters._base import (
     read_json_lines,
     require_date,
     require_present,
+    run_checks,
     to_date,
 )
 
@@ -35,16 +36,17 @@ def parse(ctx: ParseContext) -> str:
     require_present(ctx, "extract_date", "extract_date")
     require_date(ctx, "extract_date", "%Y-%m-%d", "extract_date")
     first_violation(ctx, "time_off is null", "required", "field 'time_off' is missing")
+    run_checks(ctx)  # before the records are unnested
     ctx.con.execute(
         """
-        create table items as
+        create temp table items as
         select _row_number, worker_id, extract_date, unnest(time_off) as item,
                generate_subscripts(time_off, 1) as item_no
         from source
         """
     )
     ctx.con.execute(
-        "create table flat as select _row_number, worker_id, extract_date, item_no, item.* from items"
+        "create temp table flat as select _row_number, worker_id, extract_date, item_no, item.* from items"
     )
     for column in ("type", "start"):
         require_present(ctx, f'"{column}"', f"time_off.{column}", table="flat")

@@ -40,7 +40,7 @@ def parse(ctx: ParseContext) -> str:
     read_json_lines(ctx, STATEMENT, lines, records="statement")
     ctx.con.execute(
         """
-        create or replace table source as
+        create or replace temp table source as
         select
             _row_number, id, actor.mbox as mbox, verb.id as verb_id, object.id as object_id,
             result.completion as completion, "timestamp", stored
