@@ -51,7 +51,9 @@ lock: $(STAMP)
 clean:
 	rm -rf $(VENV) .hhp dbt_project/target dbt_project/logs
 
-# The platform at national scale against its engines and the naive loader; writes
-# docs/benchmarks.md and benchmarks/results.json (about 30 minutes on 2 cores).
+# The platform at national scale against its engines, dlt and the naive loader; writes
+# docs/benchmarks.md and benchmarks/results.json (about 25 minutes on 2 cores). dlt, for
+# comparison only, is installed here and nowhere else (benchmarks/requirements.txt).
 bench: $(STAMP)
-	$(VENV)/bin/python -m benchmarks.run
+	$(VENV)/bin/uv pip install --quiet --python $(VENV)/bin/python -c requirements.lock -r benchmarks/requirements.txt
+	RUNTIME__DLTHUB_TELEMETRY=false $(VENV)/bin/python -m benchmarks.run

@@ -49,8 +49,11 @@ def _replicate_csv(
     return con.execute(f"select count(*) from read_csv('{target}', all_varchar = true)").fetchone()[0]
 
 
-def write_programme(out: Path, copies: int = 208, events: int = 10, seed: int = 42) -> dict[str, int]:
-    """Write `<out>/mod_ding/<feed>/<file>`; returns rows (records) written per feed."""
+def write_programme(
+    out: Path, copies: int = 208, events: int = 10, seed: int = 42, feeds: tuple[str, ...] | None = None
+) -> dict[str, int]:
+    """Write `<out>/mod_ding/<feed>/<file>` (every feed, or those named); returns rows
+    (records) written per feed."""
     base = out / "_base"
     generate(base, [STUDY], seed=seed)
     con = duckdb.connect()
@@ -60,6 +63,8 @@ def write_programme(out: Path, copies: int = 208, events: int = 10, seed: int = 
         if not source.is_file():
             continue
         feed = source.parent.name
+        if feeds is not None and feed not in feeds:
+            continue
         target = out / STUDY / feed / source.name
         target.parent.mkdir(parents=True, exist_ok=True)
         if feed == "allocation":

@@ -121,17 +121,24 @@ def ingest() -> None:
 
 
 @app.command()
-def build() -> None:
-    """Build the dbt project (seeds, models, tests) on the warehouse."""
+def build(
+    full: bool = typer.Option(False, "--full", help="Rebuild everything, not only what new files touch."),
+) -> None:
+    """Build the dbt project (seeds, models, tests) on the warehouse: what the files loaded
+    since the last build touch, or everything the first time, after a change to the project or
+    the registry, or with --full."""
     from hhp import pipeline
     from hhp.dbt import DbtFailed
 
     with _spinner("dbt build"):
         try:
-            pipeline.build(load_settings())
+            scope = pipeline.build(load_settings(), full)
         except DbtFailed as error:
             _fail(str(error))
-    console.print("build: dbt models and tests passed")
+    if scope == "nothing new":
+        console.print("build: nothing loaded since the last build; the models are up to date")
+    else:
+        console.print(f"build ({scope}): dbt models and tests passed")
 
 
 @app.command()
@@ -183,8 +190,8 @@ def _run_chain(settings) -> Path:
     try:
         _ingest(settings)
         with _spinner("dbt build"):
-            pipeline.build(settings)
-        console.print("build: dbt models and tests passed")
+            scope = pipeline.build(settings)
+        console.print(f"build ({scope}): dbt models and tests passed")
         with _spinner("quality gate"):
             results = pipeline.gate(settings)
         counts = Counter(r.status for r in results)

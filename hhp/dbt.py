@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from hhp import DBT_PROJECT_DIR
@@ -13,6 +14,15 @@ from hhp.config import Settings
 
 # What `dbt parse` reads: the project, not its build outputs.
 _PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
+
+
+BUILDS = "ops.dbt_builds"  # each successful build: what it saw of the ledger and the project
+BUILD_COLUMNS = [
+    ("project_state", "text"),
+    ("ledger_through", "timestamp"),
+    ("scope", "text"),
+    ("finished_at", "timestamp"),
+]
 
 
 class DbtFailed(RuntimeError):
@@ -52,18 +62,23 @@ def run_dbt(settings: Settings, *args: str) -> None:
         raise DbtFailed(f"dbt {' '.join(args)} failed: {detail}")
 
 
+def project_digest(settings: Settings, *more: Path) -> str:
+    """A digest of the dbt project's files (and of `more` folders), for the target in use."""
+    digest = hashlib.sha256(settings.dbt_target.encode())
+    roots = [(DBT_PROJECT_DIR, DBT_PROJECT_DIR / part) for part in _PROJECT_PARTS]
+    for base, root in roots + [(folder.parent, folder) for folder in more]:
+        for path in sorted([root] if root.is_file() else root.rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(base)).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
 def project_manifest(settings: Settings) -> Path:
     """The project's parsed manifest, for Cosmos to draw the transform DAG from (models and
     the tests of each). Parsed again only when a project file changed: the manifest lives under
     a digest of the project's files, written to a temporary folder and renamed into place, so
     processes parsing at once never read half a file."""
-    digest = hashlib.sha256(settings.dbt_target.encode())
-    for part in _PROJECT_PARTS:
-        root = DBT_PROJECT_DIR / part
-        for path in sorted([root] if root.is_file() else root.rglob("*")):
-            if path.is_file():
-                digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + path.read_bytes())
-    folder = settings.home / "dbt" / "manifests" / digest.hexdigest()[:16]
+    folder = settings.home / "dbt" / "manifests" / project_digest(settings)[:16]
     manifest = folder / "manifest.json"
     if manifest.exists():
         return manifest
@@ -77,9 +92,43 @@ def project_manifest(settings: Settings) -> Path:
     return manifest
 
 
-def build(settings: Settings) -> None:
-    """Seeds, models and their tests, in dependency order."""
-    run_dbt(settings, "build")
+def build(settings: Settings, full: bool = False) -> str:
+    """Seeds, models and their tests, in dependency order: only those downstream of the raw
+    tables that took new rows since the last build of the same project and registry (the
+    ledger says which), or everything from raw (incremental models too) if there is no such
+    build or `full`. Returns what was built: "full", "nothing new" or the changed formats."""
+    from hhp.warehouse import open_warehouse
+    from ingest.registry import registry_dir
+
+    state = project_digest(settings, registry_dir())
+    with open_warehouse(settings) as wh:
+        wh.ensure_table(BUILDS, BUILD_COLUMNS)
+        ledger_through, since = wh.query(
+            f"select (select max(processed_at) from ops.landed_files), "
+            f"(select max(ledger_through) from {BUILDS} where project_state = %s)",
+            [state],
+        )[0]
+        changed = [fmt for (fmt,) in wh.query(
+            "select distinct format from ops.landed_files where state = 'loaded' and rows_loaded > 0 "
+            "and processed_at > %s order by format",
+            [since],
+        )] if since is not None else []  # fmt: skip
+    if full or since is None:  # the incremental models too: the code that made them may have changed
+        scope = "full"
+        run_dbt(settings, "build", "--full-refresh", "--partial-parse")
+    elif not changed:
+        scope = "nothing new"
+    else:
+        scope = ", ".join(changed)
+        selection = [f"source:*.{fmt}+" for fmt in changed]
+        run_dbt(settings, "build", "--partial-parse", "--select", *selection)
+    with open_warehouse(settings) as wh:
+        wh.execute(
+            f"insert into {BUILDS} (project_state, ledger_through, scope, finished_at) "
+            "values (%s, %s, %s, %s)",
+            [state, ledger_through, scope, datetime.now(UTC).replace(tzinfo=None)],
+        )
+    return scope
 
 
 def _release_duckdb() -> None:

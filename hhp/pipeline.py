@@ -14,7 +14,7 @@ def ingest(settings: Settings, on_file: Callable | None = None):
     return ingest_pending(settings, on_file)
 
 
-def build(settings: Settings) -> None:
+def build(settings: Settings, full: bool = False) -> str:
     from hhp.dbt import build as dbt_build
     from hhp.warehouse import open_warehouse
     from ingest.registry import load_registry
@@ -22,7 +22,7 @@ def build(settings: Settings) -> None:
 
     with open_warehouse(settings) as wh:  # dbt's sources exist even before their first file
         prepare_warehouse(wh, load_registry())
-    dbt_build(settings)
+    return dbt_build(settings, full)
 
 
 def gate(settings: Settings):

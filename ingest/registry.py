@@ -102,9 +102,14 @@ def _parse(raw: dict[str, Any], source: Path) -> Study:
     )
 
 
+def registry_dir() -> Path:
+    """studies/, or the folder HHP_STUDIES names."""
+    return Path(os.environ.get("HHP_STUDIES") or STUDIES_DIR).resolve()
+
+
 def load_registry(directory: Path | None = None) -> dict[str, Study]:
     """The registered studies: studies/*.yml, or the folder HHP_STUDIES names."""
-    return _load(Path(directory or os.environ.get("HHP_STUDIES") or STUDIES_DIR).resolve())
+    return _load(Path(directory).resolve() if directory else registry_dir())
 
 
 @cache

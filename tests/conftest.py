@@ -41,22 +41,24 @@ def land_tree(settings, tree: Path) -> int:
 
 
 def mart_rows(settings, marts, skip_columns=()) -> dict[str, list[tuple]]:
-    """Every row of each mart, in a stable order, without the named columns."""
+    """Every row of each mart (or schema.model), in a stable order, without the named columns."""
     from hhp.warehouse import open_warehouse
 
     snapshot = {}
     with open_warehouse(settings) as wh:
         for mart in marts:
+            schema, _, name = mart.rpartition(".")
+            schema = schema or "marts"
             columns = [
                 c
                 for (c,) in wh.query(
                     "select column_name from information_schema.columns "
-                    "where table_schema = 'marts' and table_name = %s order by ordinal_position",
-                    [mart],
+                    "where table_schema = %s and table_name = %s order by ordinal_position",
+                    [schema, name],
                 )
                 if c not in skip_columns
             ]
-            snapshot[mart] = wh.query(f"select {', '.join(columns)} from marts.{mart} order by all")
+            snapshot[mart] = wh.query(f"select {', '.join(columns)} from {schema}.{name} order by all")
     return snapshot
 
 

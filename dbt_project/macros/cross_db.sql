@@ -39,3 +39,8 @@
 {% macro month_end(a_date) -%}
     {{ add_days("cast(date_trunc('month', " ~ a_date ~ ") + interval '1 month' as date)", -1) }}
 {%- endmacro %}
+
+{# When this dbt invocation started, as a timestamp: marks the rows an incremental build wrote. #}
+{% macro build_time() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+{%- endmacro %}

@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['study_id', 'participant_id', 'contact_no'],
+        on_schema_change='fail',
+    )
+}}
+
 with exchange_messages as (
     select * from {{ ref('stg_exchange__message_trace') }}
 ),
@@ -16,6 +25,21 @@ xapi_statements as (
 
 participants as (
     select * from {{ ref('stg_allocation__participants') }}
+),
+
+-- what the last build saw: its newest event, and whether the allocation changed since
+last_build as (
+    {% if is_incremental() %}
+        select
+            max(built.ingested_at) as ingested_through,
+            (select max(participants.ingested_at) from participants) > max(built.ingested_at)
+            as allocation_changed
+        from {{ this }} as built
+    {% else %}
+        select
+            cast(null as timestamp) as ingested_through,
+            true as allocation_changed
+    {% endif %}
 ),
 
 -- one shape for the four delivery formats: who, which contact, what happened, when
@@ -80,7 +104,7 @@ email_linked as (
 ),
 
 -- a letter is delivered once dispatched, unless it came back undelivered
-letters as (
+letters as not materialized (
     select
         study_id,
         participant_id,
@@ -96,16 +120,13 @@ letters as (
     from postal_dispatches
 ),
 
-final as (
+all_events as not materialized (
     select
-        -- ids
         study_id,
         participant_id,
         cast(contact_no as integer) as contact_no,
-        -- event
         event,
         event_at,
-        -- lineage
         source_format,
         source_file_key,
         source_row_number,
@@ -123,6 +144,54 @@ final as (
         source_row_number,
         ingested_at
     from letters
+),
+
+-- a contact with an event loaded since the last build has all its events rebuilt (a re-sent
+-- event replaces the one it re-sends); a new letter renumbers its participant's letters, so
+-- all of them are; after a change to the allocation, every contact is
+changed_contacts as (
+    select distinct
+        all_events.study_id,
+        all_events.participant_id,
+        all_events.contact_no
+    from all_events
+    cross join last_build
+    where
+        last_build.allocation_changed
+        or all_events.ingested_at > last_build.ingested_through
+        or (
+            all_events.source_format = 'postal_dispatch_csv'
+            and exists (
+                select 1 from letters as new_letters
+                where
+                    new_letters.study_id = all_events.study_id
+                    and new_letters.participant_id = all_events.participant_id
+                    and new_letters.ingested_at > last_build.ingested_through
+            )
+        )
+),
+
+final as (
+    select
+        -- ids
+        all_events.study_id,
+        all_events.participant_id,
+        all_events.contact_no,
+        -- event
+        all_events.event,
+        all_events.event_at,
+        -- lineage
+        all_events.source_format,
+        all_events.source_file_key,
+        all_events.source_row_number,
+        all_events.ingested_at,
+        {{ build_time() }} as built_at
+    from all_events
+    inner join changed_contacts
+        on
+            all_events.study_id = changed_contacts.study_id
+            and all_events.participant_id = changed_contacts.participant_id
+            and all_events.contact_no = changed_contacts.contact_no
 )
 
 select * from final

@@ -2,12 +2,12 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key=['study_id', 'participant_id'],
+        unique_key=['study_id', 'participant_id', 'contact_no'],
         on_schema_change='fail',
     )
 }}
 
-with events as (
+with events as not materialized (
     select * from {{ ref('int_delivery_events_linked') }}
 ),
 
@@ -19,9 +19,20 @@ studies as (
     select * from {{ ref('dim_study') }}
 ),
 
--- a late or re-sent event changes its participant's rows: rebuild those participants whole,
--- and build anyone new to the allocation
-changed_participants as (
+-- a contact with an event newer than the last build is rebuilt; a participant new to the
+-- allocation has all their contacts built
+changed_contacts as (
+    select distinct
+        study_id,
+        participant_id,
+        contact_no
+    from events
+    {% if is_incremental() %}
+        where ingested_at > (select max(built.refreshed_through) from {{ this }} as built)
+    {% endif %}
+),
+
+new_participants as (
     select
         study_id,
         participant_id
@@ -29,20 +40,11 @@ changed_participants as (
     where
         is_intervention
     {% if is_incremental() %}
-            and (
-                exists (
-                    select 1 from events
-                    where
-                        events.study_id = participants.study_id
-                        and events.participant_id = participants.participant_id
-                        and events.ingested_at > (select max(built.refreshed_through) from {{ this }} as built)
-                )
-                or not exists (
-                    select 1 from {{ this }} as built
-                    where
-                        built.study_id = participants.study_id
-                        and built.participant_id = participants.participant_id
-                )
+            and not exists (
+                select 1 from {{ this }} as built
+                where
+                    built.study_id = participants.study_id
+                    and built.participant_id = participants.participant_id
             )
     {% endif %}
 ),
@@ -62,29 +64,47 @@ scheduled as (
     from participants
     inner join studies on participants.study_id = studies.study_id
     inner join contact_numbers on studies.scheduled_contacts >= contact_numbers.contact_no
-    inner join changed_participants
-        on
-            participants.study_id = changed_participants.study_id
-            and participants.participant_id = changed_participants.participant_id
+    where
+        participants.is_intervention
+        and (
+            exists (
+                select 1 from new_participants
+                where
+                    new_participants.study_id = participants.study_id
+                    and new_participants.participant_id = participants.participant_id
+            )
+            or exists (
+                select 1 from changed_contacts
+                where
+                    changed_contacts.study_id = participants.study_id
+                    and changed_contacts.participant_id = participants.participant_id
+                    and changed_contacts.contact_no = contact_numbers.contact_no
+            )
+        )
 ),
 
 per_contact as (
     select
-        study_id,
-        participant_id,
-        contact_no,
+        events.study_id,
+        events.participant_id,
+        events.contact_no,
         count(*) as events,
-        max(case when event = 'delivered' then 1 else 0 end) as any_delivered,
-        max(case when event = 'opened' then 1 else 0 end) as any_human_open,
-        max(case when event = 'launched' then 1 else 0 end) as any_launch,
-        max(case when event = 'completed' then 1 else 0 end) as any_completion,
-        min(case when event = 'delivered' then event_at end) as first_delivered_at,
-        min(case when event = 'opened' then event_at end) as first_opened_at,
-        min(case when event = 'completed' then event_at end) as completed_at,
-        max(source_format) as source_format,
-        max(source_file_key) as source_file_key
+        max(case when events.event = 'delivered' then 1 else 0 end) as any_delivered,
+        max(case when events.event = 'opened' then 1 else 0 end) as any_human_open,
+        max(case when events.event = 'launched' then 1 else 0 end) as any_launch,
+        max(case when events.event = 'completed' then 1 else 0 end) as any_completion,
+        min(case when events.event = 'delivered' then events.event_at end) as first_delivered_at,
+        min(case when events.event = 'opened' then events.event_at end) as first_opened_at,
+        min(case when events.event = 'completed' then events.event_at end) as completed_at,
+        max(events.source_format) as source_format,
+        max(events.source_file_key) as source_file_key
     from events
-    group by study_id, participant_id, contact_no
+    inner join scheduled
+        on
+            events.study_id = scheduled.study_id
+            and events.participant_id = scheduled.participant_id
+            and events.contact_no = scheduled.contact_no
+    group by events.study_id, events.participant_id, events.contact_no
 ),
 
 refreshed as (
@@ -115,8 +135,8 @@ final as (
         per_contact.completed_at,
         cast(coalesce(per_contact.events, 0) as integer) as delivery_events,
         -- lineage
-        per_contact.source_format,
-        per_contact.source_file_key,
+        cast(per_contact.source_format as varchar) as source_format,
+        cast(per_contact.source_file_key as varchar) as source_file_key,
         refreshed.refreshed_through
     from scheduled
     cross join refreshed

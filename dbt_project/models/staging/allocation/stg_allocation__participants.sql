@@ -26,6 +26,7 @@ final as (
         cluster_id,
         -- lineage
         _file_key as source_file_key,
+        _ingested_at as ingested_at,
         _row_number as source_row_number
     from ranked
     where recency_rank = 1
