@@ -1,8 +1,9 @@
-"""Great Expectations' expectations evaluated as SQL aggregates in DuckDB: one scan per table
-for every row-wise expectation, one grouping per uniqueness expectation.
+"""Great Expectations' expectations evaluated as SQL aggregates, in DuckDB or PostgreSQL: one
+scan per table for every row-wise expectation, one grouping per uniqueness expectation.
 
-Great Expectations' own SQL path fails against DuckDB (ARCHITECTURE.md), and validating
-pandas batches costs many times the scan the rules need (docs/benchmarks.md). The suites stay
+Great Expectations' own SQL path fails against DuckDB (ARCHITECTURE.md); validating pandas
+batches, or letting it push its queries down to PostgreSQL (several per expectation), costs
+many times the one scan the rules need (docs/benchmarks.md). The suites stay
 Great Expectations objects, declared once; this module reads each one's configuration and
 applies Great Expectations' own semantics in SQL: map expectations skip missing values, pair
 expectations skip rows where both values are missing, uniqueness counts every row of a
@@ -14,11 +15,12 @@ left to Great Expectations (`compiles` is False for it).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-import duckdb
-
 from expectations.runner import Finding
+
+FirstRow = Callable[[str], tuple]  # runs a query on the engine, returns its first row
 
 # row conditions of the two forms the suites use: col("a")=="x" (great_expectations), a=="x" (pandas)
 CONDITION = re.compile(r"""^\s*(?:col\(\s*"(\w+)"\s*\)|(\w+))\s*==\s*(["'])(.*?)\3\s*$""")
@@ -66,7 +68,7 @@ def _condition(expectation) -> str | None:
     return f"{_quote(match[1] or match[2])} = {_literal(match[4])}"
 
 
-def compile_expectation(expectation) -> Compiled | None:
+def compile_expectation(expectation, engine: str = "duckdb") -> Compiled | None:
     """SQL for one row-wise expectation, or None where it has no SQL form here."""
     kind = expectation.expectation_type
     kwargs = expectation.configuration.kwargs
@@ -98,9 +100,8 @@ def compile_expectation(expectation) -> Compiled | None:
         return Compiled(expectation, column, column, condition, missing, f"{quoted} not in ({values})")
     if kind == "expect_column_values_to_match_regex":
         pattern = _literal(kwargs["regex"])
-        return Compiled(
-            expectation, column, column, condition, missing, f"not regexp_matches({quoted}, {pattern})"
-        )
+        matches = f"{quoted} ~ {pattern}" if engine == "postgres" else f"regexp_matches({quoted}, {pattern})"
+        return Compiled(expectation, column, column, condition, missing, f"not {matches}")
     if kind == "expect_column_values_to_be_between":
         low, high = kwargs.get("min_value"), kwargs.get("max_value")
         tests = []
@@ -119,19 +120,21 @@ def compiles(expectation) -> bool:
 
 
 def validate(
-    con: duckdb.DuckDBPyConnection,
+    first_row: FirstRow,
     table: str,
     suite_name: str,
     expectations: list,
     line_column: str | None = "_row_number",
     include_passed: bool = False,
     where: str = "true",
+    engine: str = "duckdb",
 ) -> list[Finding]:
     """Every expectation (all must compile) over `table` rows meeting `where`: uniqueness
-    first, each as one grouping; then all the others in one scan. Findings as runner's."""
-    findings = [_uniqueness(con, table, suite_name, e, line_column, where) for e in expectations
+    first, each as one grouping; then all the others in one scan. Findings as runner's.
+    The example quoted is the first line's value (DuckDB), or the least value (PostgreSQL)."""
+    findings = [_uniqueness(first_row, table, suite_name, e, line_column, where) for e in expectations
                 if e.expectation_type in UNIQUE]  # fmt: skip
-    row_wise = [compile_expectation(e) for e in expectations if e.expectation_type not in UNIQUE]
+    row_wise = [compile_expectation(e, engine) for e in expectations if e.expectation_type not in UNIQUE]
     if any(c is None for c in row_wise):
         raise ValueError(f"{suite_name}: an expectation has no SQL form; check compiles() first")
     if row_wise:
@@ -139,14 +142,22 @@ def validate(
         selects = []
         for c in row_wise:
             broken = f"({c.condition}) and not ({c.skipped}) and ({c.unexpected})"
+            example = "null"
+            if c.example_column and "pseudonym" not in c.example_column:  # never quote a pseudonym
+                value = _quote(c.example_column)
+                first = (
+                    f"min(cast({value} as varchar))"
+                    if engine == "postgres"
+                    else f"arg_min({value}, {line or 1})"
+                )
+                example = f"cast({first} filter (where {broken}) as varchar)"
             selects += [
                 f"count(*) filter (where {broken})",
                 f"count(*) filter (where {c.condition})",
                 f"min({line}) filter (where {broken})" if line else "null",
-                (f"cast(arg_min({_quote(c.example_column)}, {line or 1}) filter (where {broken}) as varchar)"
-                 if c.example_column and "pseudonym" not in c.example_column else "null"),
-            ]  # fmt: skip
-        figures = con.execute(f"select {', '.join(selects)} from {table} where {where}").fetchall()[0]
+                example,
+            ]
+        figures = first_row(f"select {', '.join(selects)} from {table} where {where}")
         for i, c in enumerate(row_wise):
             unexpected, total, first_line, example = figures[4 * i : 4 * i + 4]
             findings.append(
@@ -160,13 +171,13 @@ def validate(
     return [f for f in findings if include_passed or not f.passed]
 
 
-def _uniqueness(con, table, suite_name, expectation, line_column, where) -> Finding:
+def _uniqueness(first_row: FirstRow, table, suite_name, expectation, line_column, where) -> Finding:
     kwargs = expectation.configuration.kwargs
     columns = kwargs.get("column_list") or [kwargs["column"]]
     key = ", ".join(_quote(c) for c in columns)
     present = " or ".join(f"{_quote(c)} is not null" for c in columns)
     first = f"min({_quote(line_column)})" if line_column else "null"
-    unexpected, first_line, total = con.execute(
+    unexpected, first_line, total = first_row(
         f"""
         with keys as (
             select count(*) as occurrences, {first} as first_line
@@ -178,7 +189,7 @@ def _uniqueness(con, table, suite_name, expectation, line_column, where) -> Find
             (select count(*) from {table} where {where})
         from keys
         """
-    ).fetchall()[0]
+    )
     return Finding(
         suite_name, expectation.expectation_type, ", ".join(columns), int(unexpected), int(total),
         int(first_line) if first_line is not None else None, None,

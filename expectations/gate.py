@@ -1,12 +1,12 @@
 """The quality gate: every check of the catalogue (expectations/catalogue.yml), per study,
 recorded in quality.check_results and shown on a Data Docs page under $HHP_HOME.
 
-Two kinds of check: the marts' analysis_ready suites (Great Expectations: in the database
-by SQL pushdown on PostgreSQL; on DuckDB, where its SQL path is broken, by the suites' SQL
-form, expectations.compiled, with pandas batches for anything that has none), and the
-trial checks (expectations/trial.py, SQL aggregates on both engines). The report runs
-only when every fatal check passes; otherwise GateFailed names each failed check, its
-study and figures, and the Data Docs page.
+Two kinds of check: the marts' analysis_ready suites (Great Expectations suites, evaluated
+by their SQL form, expectations.compiled, on either engine: one scan per mart and study;
+Great Expectations itself for anything without one), and the trial checks
+(expectations/trial.py, SQL aggregates on both engines). The report runs only when every
+fatal check passes; otherwise GateFailed names each failed check, its study and figures,
+and the Data Docs page.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
+import pyarrow as pa
 import yaml
 
-from expectations import trial
+from expectations import compiled, trial
 from expectations.marts import SUITES
 from expectations.runner import Finding, validate_query, validate_table
 from hhp.config import Settings
@@ -118,24 +119,27 @@ def _from_finding(finding: Finding) -> trial.Measure:
 
 
 def _suite_measures(settings: Settings, wh: Warehouse, study: Study) -> dict[str, trial.Measure]:
-    """The marts' analysis_ready suites, one measure per expectation."""
+    """The marts' analysis_ready suites, one measure per expectation: in SQL on either engine
+    (expectations.compiled), anything without a SQL form by Great Expectations itself."""
     measures = {}
     for mart, build_suite in SUITES.items():
         suite = build_suite(study)
-        study_id = study.study_id.replace("'", "''")
-        query = f"select * from marts.{mart} where study_id = '{study_id}'"
-        if settings.is_postgres:
-            findings = validate_query(settings.warehouse, query, f"{mart}.analysis_ready", suite, True)
-        elif not wh.query(f"select count(*) from marts.{mart} where study_id = %s", [study.study_id])[0][0]:
-            measures |= {
-                e.meta["check"]: trial.Measure(0, 0, "the mart is empty", applicable=False) for e in suite
-            }
+        name, table = f"{mart}.analysis_ready", f"marts.{mart}"
+        where = "study_id = '" + study.study_id.replace("'", "''") + "'"
+        if not wh.query(f"select count(*) from {table} where {where}")[0][0]:
+            empty = trial.Measure(0, 0, "the mart is empty", applicable=False)
+            measures |= {e.meta["check"]: empty for e in suite}
             continue
-        else:
-            findings = validate_table(
-                wh.duckdb, f"marts.{mart}", f"{mart}.analysis_ready", suite,
-                line_column=None, include_passed=True, where=f"study_id = '{study_id}'",
-            )  # fmt: skip
+        in_sql = [e for e in suite if compiled.compiles(e)]
+        in_gx = [e for e in suite if not compiled.compiles(e)]
+        findings = compiled.validate(
+            lambda sql: wh.query(sql)[0], table, name, in_sql, None, True, where, wh.engine
+        )
+        if in_gx and settings.is_postgres:
+            rows = f"select * from {table} where {where}"
+            findings += validate_query(settings.warehouse, rows, name, in_gx, True)
+        elif in_gx:
+            findings += validate_table(wh.duckdb, table, name, in_gx, None, None, True, where)
         measures |= {f.check: _from_finding(f) for f in findings}
     return measures
 
@@ -181,14 +185,26 @@ def _record(wh: Warehouse, results: list[CheckResult], release: str) -> None:
             if known != {name for name, _ in RESULT_COLUMNS}:  # results from an older catalogue layout
                 wh.execute(f"drop table {RESULTS_TABLE}")
         wh.ensure_table(RESULTS_TABLE, RESULT_COLUMNS)
-        placeholders = ", ".join(["%s"] * len(RESULT_COLUMNS))
-        columns = ", ".join(name for name, _ in RESULT_COLUMNS)
-        for r in results:
-            wh.execute(
-                f"insert into {RESULTS_TABLE} ({columns}) values ({placeholders})",
-                [r.check_name, r.study_id, release, r.status, r.severity, r.category, r.subcategory, r.level,
-                 r.violating_rows, r.denominator, r.percentage, r.threshold, r.detail, now],
-            )  # fmt: skip
+        rows = [
+            [r.check_name, r.study_id, release, r.status, r.severity, r.category, r.subcategory, r.level,
+             r.violating_rows, r.denominator, r.percentage, r.threshold, r.detail, now]
+            for r in results
+        ]  # fmt: skip
+        types = {
+            "text": pa.string(),
+            "bigint": pa.int64(),
+            "double": pa.float64(),
+            "timestamp": pa.timestamp("us"),
+        }
+        wh.insert_arrow(
+            RESULTS_TABLE,
+            pa.table(
+                {
+                    name: pa.array([row[i] for row in rows], types[kind])
+                    for i, (name, kind) in enumerate(RESULT_COLUMNS)
+                }
+            ),  # fmt: skip
+        )
 
 
 def data_docs_path(settings: Settings) -> Path:

@@ -176,7 +176,15 @@ def validate_table(
 
     in_sql = [e for e in expectations if compiled.compiles(e)]
     in_gx = [e for e in expectations if not compiled.compiles(e)]
-    findings = compiled.validate(con, table, suite_name, in_sql, line_column, include_passed, where)
+    findings = compiled.validate(
+        lambda sql: con.execute(sql).fetchall()[0],
+        table,
+        suite_name,
+        in_sql,
+        line_column,
+        include_passed,
+        where,
+    )
     if not in_gx or (findings and not include_passed):
         return findings
     available = [row[0] for row in con.execute(f"describe {table}").fetchall()]
