@@ -28,6 +28,7 @@ from ingest.adapters._base import (
     FileRejected,
     ParseContext,
     check_text_file,
+    check_utf8,
     first_violation,
     new_connection,
     register_pseudonym,
@@ -153,7 +154,11 @@ def parse_file(
 
     adapter = ADAPTERS[fmt]
     check_text_file(ctx.path)
-    select = adapter.parse(ctx)
+    try:
+        select = adapter.parse(ctx)
+    except UnicodeDecodeError:  # a header row or document read by Python: name the line
+        check_utf8(ctx.path)
+        raise
     run_checks(ctx)
     names = ["_row_number", *(_neutralised(name, kind) for name, kind in adapter.COLUMNS)]
     ctx.con.execute(f"create temp table parsed as select {', '.join(names)} from ({select})")

@@ -98,10 +98,11 @@ def check_utf8(path: Path) -> None:
 
 
 def check_text_file(path: Path) -> None:
-    """Every partner format is UTF-8 text: reject an empty or undecodable file first."""
+    """Every partner format is UTF-8 text: reject an empty file first. DuckDB's readers (and
+    Python's, for header rows) refuse text that is not UTF-8; check_utf8 then names the line,
+    so a sound file is read once, not twice."""
     if path.stat().st_size == 0:
         raise FileRejected("not empty", "the file is empty")
-    check_utf8(path)
 
 
 def csv_header(path: Path, rows: int = 1) -> list[list[str]]:
@@ -163,8 +164,8 @@ def read_csv_as_text(ctx: ParseContext, columns: list[str], header_lines: int = 
     try:
         ctx.con.execute(
             f"""
-            create temp table source as
-            select row_number() over () + {header_lines} as _row_number, *
+            create temp table source_lines as
+            select *
             from read_csv('{ctx.path}', header = false, skip = {header_lines}, columns = {spec},
                           delim = ',', quote = '"', escape = '"', auto_detect = false,
                           strict_mode = true, encoding = 'utf-8', buffer_size = {CSV_BUFFER_BYTES})
@@ -173,9 +174,21 @@ def read_csv_as_text(ctx: ParseContext, columns: list[str], header_lines: int = 
     except MACHINE_ERRORS:
         raise
     except duckdb.Error:
+        check_utf8(ctx.path)
         raise _csv_structure_error(ctx.path, header_lines, len(columns)) from None
+    _number_lines(ctx, header_lines)
     if ctx.con.execute("select count(*) from source").fetchone()[0] == 0:
         raise FileRejected("not empty", "header only: the file has no data rows")
+
+
+def _number_lines(ctx: ParseContext, header_lines: int) -> None:
+    """View `source`: the rows with _row_number, their line in the file. The rows went into
+    the table in file order (insertion order is kept), so a row's rowid is its place; a
+    window's row_number() would cost as much again as the read."""
+    ctx.con.execute(
+        f"create or replace temp view source as select rowid + {header_lines + 1} as _row_number, * "
+        "from source_lines"
+    )
 
 
 def read_json_lines(
@@ -187,15 +200,17 @@ def read_json_lines(
     try:
         ctx.con.execute(
             f"""
-            create temp table source as
-            select row_number() over () as _row_number, *
+            create temp table source_lines as
+            select *
             from read_json('{path}', format = 'newline_delimited', columns = {spec})
             """
         )
     except MACHINE_ERRORS:
         raise
     except duckdb.Error as error:
+        check_utf8(ctx.path)
         raise _duckdb_error(error, path, records) from None
+    _number_lines(ctx, 0)
     if ctx.con.execute("select count(*) from source").fetchone()[0] == 0:
         raise FileRejected(
             "not empty", "the file holds no records" if records == "line" else f"no {records}s"
