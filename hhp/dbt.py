@@ -94,20 +94,21 @@ def project_manifest(settings: Settings) -> Path:
 
 def build(settings: Settings, full: bool = False) -> str:
     """Seeds, models and their tests, in dependency order: only those downstream of the raw
-    tables that took new rows since the last build of the same project and registry (the
-    ledger says which), or everything from raw (incremental models too) if there is no such
-    build or `full`. Returns what was built: "full", "nothing new" or the changed formats."""
+    tables that took new rows since the last build, if it was of the same project and
+    registry (the ledger says which), or else, or with `full`, everything from raw
+    (incremental models too). Returns what was built: "full", "nothing new" or the changed formats."""
     from hhp.warehouse import open_warehouse
     from ingest.registry import registry_dir
 
     state = project_digest(settings, registry_dir())
     with open_warehouse(settings) as wh:
         wh.ensure_table(BUILDS, BUILD_COLUMNS)
-        ledger_through, since = wh.query(
-            f"select (select max(processed_at) from ops.landed_files), "
-            f"(select max(ledger_through) from {BUILDS} where project_state = %s)",
-            [state],
-        )[0]
+        (ledger_through,) = wh.query("select max(processed_at) from ops.landed_files")[0]
+        last = wh.query(
+            f"select project_state, ledger_through from {BUILDS} order by finished_at desc limit 1"
+        )
+        # only the latest build counts: an older one of the same project left models since rebuilt
+        since = last[0][1] if last and last[0][0] == state else None
         changed = [fmt for (fmt,) in wh.query(
             "select distinct format from ops.landed_files where state = 'loaded' and rows_loaded > 0 "
             "and processed_at > %s order by format",

@@ -23,7 +23,13 @@ from ingest.registry import Study
 
 # The machine's trouble, not the file's: these never quarantine a file; the run fails and the
 # file stays landed for the next one.
-MACHINE_ERRORS = (duckdb.OutOfMemoryException, duckdb.IOException, duckdb.InterruptException)
+MACHINE_ERRORS = (
+    duckdb.OutOfMemoryException,
+    duckdb.IOException,
+    duckdb.InterruptException,
+    duckdb.FatalException,  # the engine's own failure: never the file's
+    duckdb.InternalException,
+)
 
 
 class FileRejected(Exception):
@@ -164,8 +170,8 @@ def read_csv_as_text(ctx: ParseContext, columns: list[str], header_lines: int = 
     try:
         ctx.con.execute(
             f"""
-            create temp table source_lines as
-            select *
+            create temp table source as
+            select row_number() over () + {header_lines} as _row_number, *
             from read_csv('{ctx.path}', header = false, skip = {header_lines}, columns = {spec},
                           delim = ',', quote = '"', escape = '"', auto_detect = false,
                           strict_mode = true, encoding = 'utf-8', buffer_size = {CSV_BUFFER_BYTES})
@@ -176,19 +182,8 @@ def read_csv_as_text(ctx: ParseContext, columns: list[str], header_lines: int = 
     except duckdb.Error:
         check_utf8(ctx.path)
         raise _csv_structure_error(ctx.path, header_lines, len(columns)) from None
-    _number_lines(ctx, header_lines)
     if ctx.con.execute("select count(*) from source").fetchone()[0] == 0:
         raise FileRejected("not empty", "header only: the file has no data rows")
-
-
-def _number_lines(ctx: ParseContext, header_lines: int) -> None:
-    """View `source`: the rows with _row_number, their line in the file. The rows went into
-    the table in file order (insertion order is kept), so a row's rowid is its place; a
-    window's row_number() would cost as much again as the read."""
-    ctx.con.execute(
-        f"create or replace temp view source as select rowid + {header_lines + 1} as _row_number, * "
-        "from source_lines"
-    )
 
 
 def read_json_lines(
@@ -200,8 +195,8 @@ def read_json_lines(
     try:
         ctx.con.execute(
             f"""
-            create temp table source_lines as
-            select *
+            create temp table source as
+            select row_number() over () as _row_number, *
             from read_json('{path}', format = 'newline_delimited', columns = {spec})
             """
         )
@@ -210,7 +205,6 @@ def read_json_lines(
     except duckdb.Error as error:
         check_utf8(ctx.path)
         raise _duckdb_error(error, path, records) from None
-    _number_lines(ctx, 0)
     if ctx.con.execute("select count(*) from source").fetchone()[0] == 0:
         raise FileRejected(
             "not empty", "the file holds no records" if records == "line" else f"no {records}s"

@@ -40,14 +40,13 @@ def parse(ctx: ParseContext) -> str:
     read_json_lines(ctx, STATEMENT, lines, records="statement")
     ctx.con.execute(
         """
-        create temp table statements as
+        create or replace temp table source as
         select
             _row_number, id, actor.mbox as mbox, verb.id as verb_id, object.id as object_id,
             result.completion as completion, "timestamp", stored
         from source
         """
     )
-    ctx.con.execute("create or replace temp view source as select * from statements")
     for column, label in (("id", "id"), ("mbox", "actor.mbox"), ("verb_id", "verb.id"),
                           ("object_id", "object.id"), ('"timestamp"', "timestamp")):  # fmt: skip
         require_present(ctx, column, label)
