@@ -476,7 +476,7 @@ def render(figures: dict) -> str:
             f"server; peak RSS {pg['ingest_peak_rss_mb']:,} MB;",
             f"- dbt: full build {pg_full:.0f} s, incremental after one more week {pg_incremental:.1f} s "
             f"({pg_incremental / pg_full:.0%});",
-            "- gate (Great Expectations pushing its queries down to PostgreSQL): "
+            "- gate (the suites' SQL form, run in PostgreSQL): "
             f"{pg_gate['gate_seconds']:.2f} s against bare SQL {pg_gate['bare_seconds']:.2f} s, "
             f"{pg_gate['ratio']:.1f}x.",
             "",
