@@ -190,21 +190,11 @@ def _record(wh: Warehouse, results: list[CheckResult], release: str) -> None:
              r.violating_rows, r.denominator, r.percentage, r.threshold, r.detail, now]
             for r in results
         ]  # fmt: skip
-        types = {
-            "text": pa.string(),
-            "bigint": pa.int64(),
-            "double": pa.float64(),
-            "timestamp": pa.timestamp("us"),
-        }
-        wh.insert_arrow(
-            RESULTS_TABLE,
-            pa.table(
-                {
-                    name: pa.array([row[i] for row in rows], types[kind])
-                    for i, (name, kind) in enumerate(RESULT_COLUMNS)
-                }
-            ),  # fmt: skip
-        )
+        arrow_type = {"text": pa.string(), "bigint": pa.int64(), "double": pa.float64(),
+                      "timestamp": pa.timestamp("us")}  # fmt: skip
+        columns = {name: pa.array([row[i] for row in rows], arrow_type[kind])
+                   for i, (name, kind) in enumerate(RESULT_COLUMNS)}  # fmt: skip
+        wh.insert_arrow(RESULTS_TABLE, pa.table(columns))
 
 
 def data_docs_path(settings: Settings) -> Path:
