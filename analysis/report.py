@@ -300,4 +300,32 @@ def build_report(settings: Settings) -> Path:
     partial = path.with_suffix(".html.partial")
     partial.write_text(html, encoding="utf-8")
     partial.replace(path)
+    if not settings.is_postgres:
+        export_for_leads(settings)
     return path
+
+
+LEADS_FILE = "reporting.duckdb"
+
+
+def export_for_leads(settings: Settings) -> Path:
+    """DuckDB has no roles, so a lead cannot be kept out of a file they can open: the leads'
+    equivalent of the `reporting` schema is a database of its own beside the report, holding
+    only what the reporting views show (docs/threat-model.md)."""
+    target = settings.reports_dir / LEADS_FILE
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    with open_warehouse(settings) as wh:
+        con = wh.duckdb
+        views = [name for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'reporting' "
+            "and table_catalog = current_database() order by table_name"
+        ).fetchall()]  # fmt: skip
+        con.execute(f"attach '{partial}' as leads")
+        try:
+            for name in views:
+                con.execute(f"create table leads.main.{name} as select * from reporting.{name}")
+        finally:
+            con.execute("detach leads")
+    partial.replace(target)
+    return target

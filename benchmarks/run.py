@@ -166,13 +166,13 @@ def _largest_file(root: Path, trace_bytes: int, events: int, copies: int, gib: f
             "engine_reader_seconds": next(iter(reader.values()))["seconds"]}  # fmt: skip
 
 
-def _postgres(root: Path, postgres_url: str, copies: int, events: int) -> dict:
+def _postgres(root: Path, postgres, copies: int, events: int) -> dict:
     """The platform on PostgreSQL at a smaller scale: ingest, dbt full and incremental, gate."""
     files = root / "pg_files"
     counts = write_programme(files, copies=copies, events=events)
     later = _hold_back_last_week(files, root / "pg_later")
     env = _env(
-        root / "pg_home", HHP_WAREHOUSE=postgres_url, HHP_PSEUDONYM_KEY="benchmark-only-key-0123456789"
+        root / "pg_home", **postgres.pipeline_env(), HHP_PSEUDONYM_KEY="benchmark-only-key-0123456789"
     )
     _run(env, "land", str(files / STUDY))
     ingest_seconds, peak = _run(env, "ingest")
@@ -189,7 +189,7 @@ def _postgres(root: Path, postgres_url: str, copies: int, events: int) -> dict:
         "ingest_seconds": ingest_seconds,
         "ingest_rows": rows,
         "ingest_peak_rss_mb": peak,
-        "files": _per_file_ingest(root / "pg_home", postgres_url),
+        "files": _per_file_ingest(root / "pg_home", postgres.pipeline_env()["HHP_WAREHOUSE"]),
         "build_full_seconds": build_full,
         "build_incremental_seconds": build_incremental,
         "gate": gate,
@@ -290,12 +290,12 @@ def main() -> None:
 
         from infra.local_postgres import LocalPostgres
 
-        postgres = LocalPostgres.start()
+        postgres = LocalPostgres.start().provision_roles()
         try:
             figures["naive_loader"] = _naive_loader(trace, postgres.url)
             shutil.rmtree(files)
             figures["postgres"] = _postgres(
-                root, postgres.url, max(1, args.copies // args.postgres_share), args.events
+                root, postgres, max(1, args.copies // args.postgres_share), args.events
             )
             print(f"postgres: {figures['postgres']}", flush=True)
         finally:

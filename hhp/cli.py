@@ -147,7 +147,7 @@ def gate() -> None:
 
     from expectations.gate import GateFailed, data_docs_path, enforce, run_gate, summary
 
-    settings = load_settings()
+    settings = load_settings().transformer
     with _spinner("quality checks"):
         results = run_gate(settings)
     table = Table("study", "category", "passed", "failed", "error", "not applicable", title="quality gate")

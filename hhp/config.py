@@ -4,7 +4,10 @@ HHP_HOME           working folder (default ./.hhp)
 HHP_LANDING        landing folder, or s3://bucket/prefix (default $HHP_HOME/landing)
 HHP_ARCHIVE        where loaded files go (default: beside the landing area)
 HHP_QUARANTINE     where rejected files go, with their reasons (default: beside the landing area)
-HHP_WAREHOUSE      DuckDB file path, or a postgresql:// URL (default $HHP_HOME/warehouse.duckdb)
+HHP_WAREHOUSE      DuckDB file path, or a postgresql:// URL (default $HHP_HOME/warehouse.duckdb);
+                   on PostgreSQL, the loader's (hhp_loader): ingest and status
+HHP_TRANSFORM_WAREHOUSE  on PostgreSQL, the transformer's URL (hhp_transformer): build, gate,
+                   report (default HHP_WAREHOUSE)
 HHP_PSEUDONYM_KEY  the HMAC key for pseudonyms; only the local DuckDB default may create one
 HHP_STUDIES        the study registry folder (default: studies/ in this repository)
 HHP_DUCKDB_MEMORY  memory each DuckDB connection of ours may use before it spills to disk
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -35,6 +38,12 @@ class Settings:
     archive: str
     quarantine: str
     warehouse: str
+    transform_warehouse: str = ""
+
+    @property
+    def transformer(self) -> Settings:
+        """The same settings, connecting as the transformer (dbt, gate, analysis)."""
+        return replace(self, warehouse=self.transform_warehouse or self.warehouse)
 
     @property
     def is_postgres(self) -> bool:
@@ -56,7 +65,7 @@ class Settings:
         """Environment variables that profiles.yml reads (no credential in any file)."""
         env = {"HHP_DBT_TARGET": self.dbt_target, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
         if self.is_postgres:
-            url = urlparse(self.warehouse)
+            url = urlparse(self.transformer.warehouse)
             env |= {
                 "HHP_PG_HOST": url.hostname or "127.0.0.1",
                 "HHP_PG_PORT": str(url.port or 5432),
@@ -85,12 +94,18 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     warehouse = env.get("HHP_WAREHOUSE") or str(home / "warehouse.duckdb")
     if not warehouse.startswith(("postgresql://", "postgres://")):
         warehouse = str(Path(warehouse).resolve())
+    transform_warehouse = warehouse  # one DuckDB file, one writer: no roles to split
+    if warehouse.startswith(("postgresql://", "postgres://")):
+        transform_warehouse = env.get("HHP_TRANSFORM_WAREHOUSE") or warehouse
+        if not transform_warehouse.startswith(("postgresql://", "postgres://")):
+            raise ConfigError("HHP_TRANSFORM_WAREHOUSE must be a postgresql:// URL, as HHP_WAREHOUSE is")
     return Settings(
         home=home,
         landing=landing,
         archive=env.get("HHP_ARCHIVE") or archive_default,
         quarantine=env.get("HHP_QUARANTINE") or quarantine_default,
         warehouse=warehouse,
+        transform_warehouse=transform_warehouse,
     )
 
 

@@ -100,6 +100,7 @@ def build(settings: Settings, full: bool = False) -> str:
     from hhp.warehouse import open_warehouse
     from ingest.registry import registry_dir
 
+    settings = settings.transformer
     state = project_digest(settings, registry_dir())
     with open_warehouse(settings) as wh:
         wh.ensure_table(BUILDS, BUILD_COLUMNS)

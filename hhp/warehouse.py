@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import io
+import shutil
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from hhp.config import Settings, duckdb_memory_limit
+from hhp.config import ConfigError, Settings, duckdb_memory_limit
 
 # Logical column types used by the raw tables, per engine.
 TYPES = {
@@ -33,6 +37,16 @@ TYPES = {
 }
 
 
+@functools.cache
+def private_spill_dir() -> str:
+    """Where DuckDB spills beyond its memory limit. A parse's temporary tables hold the file's
+    raw text, identifiers included: so a folder only this user can open (not DuckDB's default
+    beside the warehouse), one per process, removed when the process ends."""
+    folder = tempfile.mkdtemp(prefix="hhp-duckdb-spill-")
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
 class Warehouse:
     """A connection to the warehouse. SQL uses %s placeholders on both engines."""
 
@@ -43,12 +57,29 @@ class Warehouse:
             import psycopg2
 
             self._con = psycopg2.connect(settings.warehouse)
+            self._refuse_superuser()
         else:
             import duckdb
 
             Path(settings.warehouse).parent.mkdir(parents=True, exist_ok=True)
-            self._con = duckdb.connect(settings.warehouse, config={"memory_limit": duckdb_memory_limit()})
+            config = {"memory_limit": duckdb_memory_limit(), "temp_directory": private_spill_dir()}
+            self._con = duckdb.connect(settings.warehouse, config=config)
         self._in_transaction = False
+
+    def _refuse_superuser(self) -> None:
+        """The pipeline runs as hhp_loader and hhp_transformer (infra/postgres_roles.py), never
+        as a role that could read or change everything."""
+        with self._con.cursor() as cur:
+            cur.execute("select current_user, rolsuper from pg_roles where rolname = current_user")
+            user, is_superuser = cur.fetchone()
+        self._con.commit()
+        if is_superuser:
+            self._con.close()
+            raise ConfigError(
+                f"the warehouse URL connects as {user}, a superuser: the pipeline runs as the roles "
+                "`hhp infra roles` provisions (hhp_loader for HHP_WAREHOUSE, hhp_transformer for "
+                "HHP_TRANSFORM_WAREHOUSE)"
+            )
 
     @property
     def duckdb(self):
@@ -136,7 +167,8 @@ class Warehouse:
         schema = qualified.split(".")[0]
         types = TYPES[self.engine]
         body = ", ".join(f'"{name}" {types[kind]}' for name, kind in columns)
-        self.execute(f"create schema if not exists {schema}")
+        if not self.query("select 1 from information_schema.schemata where schema_name = %s", [schema]):
+            self.execute(f"create schema {schema}")  # on PostgreSQL the owner made them: no right needed
         self.execute(f"create table if not exists {qualified} ({body})")
 
     def refresh_statistics(self, qualified: str) -> None:

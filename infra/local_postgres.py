@@ -1,7 +1,8 @@
 """A throwaway PostgreSQL 15 server in a temporary folder, bound to 127.0.0.1.
 
 initdb refuses to run as root, so as root the server runs as the `postgres` system user.
-Used by the tests; also handy for trying the platform on PostgreSQL locally.
+The initdb user is the owner; `provision_roles()` adds the platform's roles (trusted on
+127.0.0.1, so no passwords). Used by the tests; also handy for trying the platform on PostgreSQL locally.
 """
 
 from __future__ import annotations
@@ -43,7 +44,23 @@ class LocalPostgres:
 
     @property
     def url(self) -> str:
-        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{self.database}"
+        """The owner's URL (a superuser here): for provisioning, never for the pipeline."""
+        return self.role_url(self.user)
+
+    def role_url(self, role: str) -> str:
+        return f"postgresql://{role}@127.0.0.1:{self.port}/{self.database}"
+
+    def pipeline_env(self) -> dict[str, str]:
+        """The platform's settings for this server, once provision_roles() has run."""
+        from infra.postgres_roles import LOADER, TRANSFORMER
+
+        return {"HHP_WAREHOUSE": self.role_url(LOADER), "HHP_TRANSFORM_WAREHOUSE": self.role_url(TRANSFORMER)}
+
+    def provision_roles(self) -> LocalPostgres:
+        from infra.postgres_roles import provision
+
+        provision(self.url)
+        return self
 
     def _as_owner(self, args: list[str]) -> list[str]:
         return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args

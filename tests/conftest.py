@@ -21,13 +21,11 @@ STUDY = "mod_ding"
 SEED = 42
 
 
-def settings_for(home: Path, warehouse: str | None = None):
+def settings_for(home: Path, server=None):
+    """Settings for a platform home, on DuckDB or, given a LocalPostgres, as its pipeline roles."""
     from hhp.config import load_settings
 
-    env = {"HHP_HOME": str(home)}
-    if warehouse:
-        env["HHP_WAREHOUSE"] = warehouse
-    return load_settings(env)
+    return load_settings({"HHP_HOME": str(home), **(server.pipeline_env() if server else {})})
 
 
 def land_tree(settings, tree: Path) -> int:
@@ -133,7 +131,7 @@ def duckdb_chain(tmp_path_factory, generated):
 def postgres_server():
     from infra.local_postgres import LocalPostgres
 
-    server = LocalPostgres.start()
+    server = LocalPostgres.start().provision_roles()
     yield server
     server.stop()
 
@@ -141,7 +139,7 @@ def postgres_server():
 @pytest.fixture(scope="session")
 def postgres_chain(tmp_path_factory, programme_files, postgres_server):
     """The same five studies on a real PostgreSQL."""
-    settings = settings_for(tmp_path_factory.mktemp("postgres_home"), postgres_server.url)
+    settings = settings_for(tmp_path_factory.mktemp("postgres_home"), postgres_server)
     run_chain(settings, programme_files, with_report=False)
     return settings
 

@@ -17,7 +17,8 @@ from hhp.dbt import run_dbt
 
 from .conftest import settings_for
 
-PREFIXES = {"staging": ("stg_",), "intermediate": ("int_",), "marts": ("dim_", "fct_")}
+PREFIXES = {"staging": ("stg_",), "intermediate": ("int_",), "marts": ("dim_", "fct_"), "reporting": ("rpt_",)}
+PUBLISHED = ("marts", "reporting")  # what analysts and leads read: contracts and column docs
 KEY_TESTS = {"primary_key"}
 MAX_NAME = 50
 
@@ -67,7 +68,7 @@ def _findings(manifest: dict) -> list[tuple[str, str, str]]:
         elif any(p.startswith("source.") for p in parents):
             found.append(("only_staging_reads_sources", name, f"a {layer} model reads a source directly"))
         for parent in parents:
-            if parent in models and _layer(models[parent]) == "marts" and layer != "marts":
+            if parent in models and _layer(models[parent]) == "marts" and layer not in PUBLISHED:
                 found.append(("no_upstream_reads_marts", name, f"reads the mart {models[parent]['name']}"))
         if len(name) > MAX_NAME:
             found.append(("name_length", name, f"longer than {MAX_NAME} characters"))
@@ -75,7 +76,7 @@ def _findings(manifest: dict) -> list[tuple[str, str, str]]:
             found.append(("grain_in_description", name, "the description does not state the grain"))
         if not tests_by_model.get(uid, set()) & KEY_TESTS:
             found.append(("primary_key_test", name, "no primary_key test"))
-        if layer == "marts":
+        if layer in PUBLISHED:
             if not node["config"].get("contract", {}).get("enforced"):
                 found.append(("mart_contract", name, "the contract is not enforced"))
             undocumented = [c for c, spec in node["columns"].items() if not spec.get("description")]
