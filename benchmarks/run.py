@@ -171,9 +171,7 @@ def _postgres(root: Path, postgres, copies: int, events: int) -> dict:
     files = root / "pg_files"
     counts = write_programme(files, copies=copies, events=events)
     later = _hold_back_last_week(files, root / "pg_later")
-    env = _env(
-        root / "pg_home", **postgres.pipeline_env(), HHP_PSEUDONYM_KEY="benchmark-only-key-0123456789"
-    )
+    env = _env(root / "pg_home", **postgres.pipeline_env(), HHP_PSEUDONYM_KEY="benchmark-only-key-0123456789")
     _run(env, "land", str(files / STUDY))
     ingest_seconds, peak = _run(env, "ingest")
     build_full = _run(env, "build")[0]

@@ -313,3 +313,22 @@ def infra_up(
 
 def main() -> None:  # pragma: no cover
     sys.exit(app())
+
+
+@infra_app.command("roles")
+def infra_roles() -> None:
+    """PostgreSQL's roles, schemas and grants for least privilege (idempotent). Connects as the
+    database owner from HHP_PG_ADMIN_URL; each role's password, if any, from
+    HHP_LOADER_PASSWORD, HHP_TRANSFORMER_PASSWORD, HHP_ANALYST_PASSWORD, HHP_LEAD_PASSWORD."""
+    import os
+
+    from infra.postgres_roles import ACCESS, provision
+
+    admin_url = os.environ.get("HHP_PG_ADMIN_URL")
+    if not admin_url:
+        _fail("set HHP_PG_ADMIN_URL to the database owner's postgresql:// URL")
+    for note in provision(admin_url):
+        console.print(f"[yellow]note[/yellow] {escape(note)}")
+    for role, access in ACCESS.items():
+        writes, reads = ", ".join(access.writes) or "-", ", ".join(access.reads) or "-"
+        console.print(f"{role}: writes {writes}; reads {reads}")

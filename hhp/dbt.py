@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hhp import DBT_PROJECT_DIR
 from hhp.config import Settings
+from hhp.faults import dbt_fault_points, fault_point
 
 # What `dbt parse` reads: the project, not its build outputs.
 _PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
@@ -42,7 +43,7 @@ def run_dbt(settings: Settings, *args: str) -> None:
     from dbt.cli.main import dbtRunner
 
     os.environ.update(dbt_env(settings))
-    result = dbtRunner().invoke(
+    result = dbtRunner(callbacks=[dbt_fault_points]).invoke(
         [
             *args,
             "--project-dir",
@@ -124,6 +125,7 @@ def build(settings: Settings, full: bool = False) -> str:
         scope = ", ".join(changed)
         selection = [f"source:*.{fmt}+" for fmt in changed]
         run_dbt(settings, "build", "--partial-parse", "--select", *selection)
+    fault_point("build.built")
     with open_warehouse(settings) as wh:
         wh.execute(
             f"insert into {BUILDS} (project_state, ledger_through, scope, finished_at) "

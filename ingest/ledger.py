@@ -82,9 +82,12 @@ def record_rejected_rows(wh: Warehouse, entry: LedgerEntry, rows: list[tuple[int
     wh.insert_arrow(REJECTED_ROWS, pa.table(columns))
 
 
-def lookup(wh: Warehouse, file_key: str, sha256: str) -> str | None:
-    rows = wh.query(f"select state from {TABLE} where file_key = %s and sha256 = %s", [file_key, sha256])
-    return rows[0][0] if rows else None
+def lookup(wh: Warehouse, file_key: str, sha256: str) -> tuple[str, str | None] | None:
+    """(state, reason) of a file already done, or None."""
+    rows = wh.query(
+        f"select state, reason from {TABLE} where file_key = %s and sha256 = %s", [file_key, sha256]
+    )
+    return rows[0] if rows else None
 
 
 def loaded_under(wh: Warehouse, study_id: str, feed: str, sha256: str) -> str | None:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from hhp.config import Settings, pseudonym_key
+from hhp.faults import fault_point
 from hhp.warehouse import Warehouse, open_warehouse
 from ingest import ledger
 from ingest.adapters import ADAPTERS
@@ -212,6 +213,7 @@ def _load(
             wh.insert_arrow(raw_table(fmt), con.sql(select, params=params).to_arrow_reader(BATCH_ROWS))
         ledger.record(wh, entry)
         ledger.record_rejected_rows(wh, entry, rejected)
+        fault_point("ingest.uncommitted")
     return n
 
 
@@ -220,12 +222,13 @@ def ingest_file(
 ) -> IngestResult:
     with landing.local_copy(landed.key) as path:
         sha = sha256_of(path)
-        state = ledger.lookup(wh, landed.key, sha)
-        if state is not None:  # already done; only its move out of landing was lost
+        done = ledger.lookup(wh, landed.key, sha)
+        if done is not None:  # already done; only its move out of landing was lost
+            state, reason = done
             if state == ledger.LOADED:
                 landing.archive(landed.key, sha)
             else:
-                landing.quarantine(landed.key, sha, "already quarantined; see the ledger")
+                landing.quarantine(landed.key, sha, reason or "quarantined; see the ledger")
             return IngestResult(landed.key, "skipped")
         study = feed = fmt = None
         try:
@@ -246,6 +249,7 @@ def ingest_file(
             ):
                 ctx = ParseContext(con, path, landed.key, study, feed, extract_date, Path(spill))
                 rejected = parse_file(ctx, fmt, lambda: _known_references(wh, study, fmt))
+                fault_point("ingest.parsed")
                 n = _load(file_wh, con, landed, sha, study, feed, fmt, extract_date, rejected)
         except FileWaiting as waiting:
             return IngestResult(landed.key, ledger.WAITING, 0, str(waiting), study.study_id, feed, fmt)
@@ -255,6 +259,7 @@ def ingest_file(
             return IngestResult(
                 landed.key, ledger.QUARANTINED, 0, reason, study and study.study_id, feed, fmt
             )
+    fault_point("ingest.committed")
     landing.archive(landed.key, sha)
     log.info("loaded %s: %d rows into %s", landed.key, n, raw_table(fmt))
     return IngestResult(landed.key, ledger.LOADED, n, None, study.study_id, feed, fmt, len(rejected))
@@ -300,6 +305,7 @@ def _quarantine(landing, wh, landed, sha, study, feed, fmt, reason) -> None:
     )
     with wh.transaction():
         ledger.record(wh, entry)
+    fault_point("ingest.quarantine_recorded")
     landing.quarantine(landed.key, sha, reason)
     log.warning("quarantined %s", reason)
 

@@ -91,15 +91,19 @@ def test_on_postgres_the_sql_findings_equal_great_expectations_pushed_down(postg
     from hhp.config import load_settings
     from hhp.warehouse import open_warehouse
 
-    engine = create_engine(postgres_server.url.replace("postgresql://", "postgresql+psycopg2://"))
-    FRAME.to_sql("fixture_rows", engine, if_exists="replace", index=False)
+    url = postgres_server.pipeline_env()["HHP_TRANSFORM_WAREHOUSE"]  # as the gate runs
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg2://"))
+    FRAME.to_sql("fixture_rows", engine, schema="quality", if_exists="replace", index=False)
     engine.dispose()
     suite = [e for e in SUITE if e.configuration.kwargs.get("condition_parser") != "pandas"]
-    by_gx = validate_query(postgres_server.url, "select * from fixture_rows", "fixture", suite, True)
-    settings = load_settings({"HHP_WAREHOUSE": postgres_server.url, "HHP_PSEUDONYM_KEY": "k" * 32})
+    by_gx = validate_query(url, "select * from quality.fixture_rows", "fixture", suite, True)
+    settings = load_settings({"HHP_WAREHOUSE": url, "HHP_PSEUDONYM_KEY": "k" * 32})
     with open_warehouse(settings) as wh:
-        by_sql = compiled.validate(lambda sql: wh.query(sql)[0], "fixture_rows", "fixture", suite, None, True,
-                                   engine="postgres")  # fmt: skip
+        table = "quality.fixture_rows"
+        by_sql = compiled.validate(
+            lambda sql: wh.query(sql)[0], table, "fixture", suite, None, True, engine="postgres"
+        )
+        wh.execute("drop table quality.fixture_rows")
 
     def figures(findings):
         ordered = sorted(findings, key=lambda f: (f.expectation, f.column, f.unexpected))

@@ -17,7 +17,12 @@ from hhp.dbt import run_dbt
 
 from .conftest import settings_for
 
-PREFIXES = {"staging": ("stg_",), "intermediate": ("int_",), "marts": ("dim_", "fct_"), "reporting": ("rpt_",)}
+PREFIXES = {
+    "staging": ("stg_",),
+    "intermediate": ("int_",),
+    "marts": ("dim_", "fct_"),
+    "reporting": ("rpt_",),
+}
 PUBLISHED = ("marts", "reporting")  # what analysts and leads read: contracts and column docs
 KEY_TESTS = {"primary_key"}
 MAX_NAME = 50

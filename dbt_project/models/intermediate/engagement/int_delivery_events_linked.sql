@@ -31,13 +31,13 @@ participants as (
 last_build as (
     {% if is_incremental() %}
         select
-            max(built.ingested_at) as ingested_through,
-            (select max(participants.ingested_at) from participants) > max(built.ingested_at)
-            as allocation_changed
+            coalesce(max(built.ingested_at), cast('1900-01-01' as timestamp)) as ingested_through,
+            (select max(participants.ingested_at) from participants)
+            > coalesce(max(built.ingested_at), cast('1900-01-01' as timestamp)) as allocation_changed
         from {{ this }} as built
     {% else %}
         select
-            cast(null as timestamp) as ingested_through,
+            cast('1900-01-01' as timestamp) as ingested_through,
             true as allocation_changed
     {% endif %}
 ),

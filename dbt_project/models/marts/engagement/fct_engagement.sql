@@ -28,7 +28,7 @@ changed_contacts as (
         contact_no
     from events
     {% if is_incremental() %}
-        where ingested_at > (select max(built.refreshed_through) from {{ this }} as built)
+        where ingested_at > (select coalesce(max(built.refreshed_through), cast('1900-01-01' as timestamp)) from {{ this }} as built)
     {% endif %}
 ),
 

@@ -64,7 +64,7 @@ changed_participants as (
         participant_id
     from inputs
     {% if is_incremental() %}
-        where ingested_at > (select max(refreshed_through) from {{ this }})
+        where ingested_at > (select coalesce(max(refreshed_through), cast('1900-01-01' as timestamp)) from {{ this }})
     {% endif %}
 ),
 

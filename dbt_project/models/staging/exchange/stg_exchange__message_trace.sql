@@ -20,7 +20,7 @@ changed_entries as (
         recipient_pseudonym
     from source
     {% if is_incremental() %}
-        where _ingested_at > (select max(built.ingested_at) from {{ this }} as built)
+        where _ingested_at > (select coalesce(max(built.ingested_at), cast('1900-01-01' as timestamp)) from {{ this }} as built)
     {% endif %}
 ),
 
