@@ -280,6 +280,44 @@ def airflow(port: int = typer.Option(8080, help="Port of the UI and API, on 127.
     raise typer.Exit(airflow_local.run(settings, port))
 
 
+@app.command("rotate-key")
+def rotate_key() -> None:
+    """Re-key every pseudonym from HHP_PSEUDONYM_KEY to HHP_NEW_PSEUDONYM_KEY (reading each
+    loaded file again from the archive), in one transaction, then rebuild the models in full.
+    Afterwards set HHP_PSEUDONYM_KEY to the new key. With the local demo key and no new key
+    given, a new demo key is made and kept in its place."""
+    import os
+    import secrets
+
+    from hhp import pipeline
+    from ingest.keys import rotate_key as rotate
+
+    settings = load_settings()
+    new_key = os.environ.get("HHP_NEW_PSEUDONYM_KEY", "")
+    demo = uses_demo_key(settings)
+    if not new_key and not demo:
+        _fail("set HHP_NEW_PSEUDONYM_KEY to the new key (from your secret store)")
+    new_key = new_key or secrets.token_hex(32)
+    with _spinner("re-keying pseudonyms"):
+        try:
+            result = rotate(settings, new_key.encode())
+        except (ConfigError, RuntimeError, FileNotFoundError) as error:
+            _fail(str(error))
+    if demo:
+        partial = settings.key_file.with_name(settings.key_file.name + ".new")
+        partial.write_text(new_key)
+        partial.chmod(0o600)
+        partial.replace(settings.key_file)
+    rows = sum(result.rows_rekeyed.values())
+    console.print(
+        f"re-keyed {result.pseudonyms} pseudonyms in {rows} rows, from {result.files_read} archived files"
+    )
+    with _spinner("dbt build (full)"):
+        pipeline.build(settings, full=True)
+    then = "the demo key was replaced" if demo else "now set HHP_PSEUDONYM_KEY to the new key"
+    console.print(f"models rebuilt; {then}")
+
+
 infra_app = typer.Typer(help="Provision what the platform runs on.", no_args_is_help=True)
 app.add_typer(infra_app, name="infra")
 

@@ -8,7 +8,9 @@ HHP_WAREHOUSE      DuckDB file path, or a postgresql:// URL (default $HHP_HOME/w
                    on PostgreSQL, the loader's (hhp_loader): ingest and status
 HHP_TRANSFORM_WAREHOUSE  on PostgreSQL, the transformer's URL (hhp_transformer): build, gate,
                    report (default HHP_WAREHOUSE)
-HHP_PSEUDONYM_KEY  the HMAC key for pseudonyms; only the local DuckDB default may create one
+HHP_PSEUDONYM_KEY  the HMAC key for pseudonyms (in Airflow tasks, else the Airflow variable
+                   hhp_pseudonym_key from its secrets backend); only the local DuckDB default
+                   may create one, a demo key in $HHP_HOME
 HHP_STUDIES        the study registry folder (default: studies/ in this repository)
 HHP_DUCKDB_MEMORY  memory each DuckDB connection of ours may use before it spills to disk
                    (default 512MB): what keeps ingest of a file larger than memory bounded
@@ -114,9 +116,13 @@ def pseudonym_key(settings: Settings, environ: dict[str, str] | None = None) -> 
     env = os.environ if environ is None else environ
     if env.get("HHP_PSEUDONYM_KEY"):
         return env["HHP_PSEUDONYM_KEY"].encode()
+    from_airflow = airflow_secret(AIRFLOW_KEY_VARIABLE, env)
+    if from_airflow:
+        return from_airflow.encode()
     if settings.is_postgres:
         raise ConfigError(
-            "HHP_PSEUDONYM_KEY is not set: the platform will not pseudonymise into PostgreSQL "
+            "HHP_PSEUDONYM_KEY is not set (nor, in an Airflow task, the Airflow variable "
+            f"{AIRFLOW_KEY_VARIABLE}): the platform will not pseudonymise into PostgreSQL "
             "with a demo key. Set it from your secret store."
         )
     if not settings.key_file.exists():
@@ -126,6 +132,27 @@ def pseudonym_key(settings: Settings, environ: dict[str, str] | None = None) -> 
     return settings.key_file.read_text().strip().encode()
 
 
+AIRFLOW_KEY_VARIABLE = "hhp_pseudonym_key"
+
+
+def airflow_secret(name: str, environ) -> str | None:
+    """Inside an Airflow task: the Airflow variable `name`, from whatever secrets backend the
+    deployment configures (HashiCorp Vault, AWS Secrets Manager, AIRFLOW_VAR_<NAME>...), looked
+    up through the Task SDK so the value is masked in task logs. None anywhere else."""
+    if "AIRFLOW_CTX_DAG_ID" not in environ:
+        return None
+    try:
+        from airflow.sdk import Variable
+
+        return Variable.get(name, default=None)
+    except Exception:  # no supervisor to ask (not inside a running task)
+        return None
+
+
 def uses_demo_key(settings: Settings, environ: dict[str, str] | None = None) -> bool:
     env = os.environ if environ is None else environ
-    return not env.get("HHP_PSEUDONYM_KEY") and not settings.is_postgres
+    return (
+        not env.get("HHP_PSEUDONYM_KEY")
+        and not settings.is_postgres
+        and not airflow_secret(AIRFLOW_KEY_VARIABLE, env)
+    )

@@ -86,6 +86,16 @@ class LocalLanding:
     def local_copy(self, key: str) -> Iterator[Path]:
         yield self.root / key
 
+    @contextmanager
+    def archived_copy(self, key: str, sha256: str) -> Iterator[Path]:
+        """The archived file with this key and content (a re-sent name is archived beside it)."""
+        plain = self.archive_root / key
+        for path in (plain, plain.with_name(f"{plain.stem}.{sha256[:12]}{plain.suffix}")):
+            if path.exists() and sha256_of(path) == sha256:
+                yield path
+                return
+        raise FileNotFoundError(f"{key} (sha256 {sha256[:12]}) is not in the archive")
+
     def _move(self, key: str, root: Path, sha256: str) -> Path:
         target = root / key
         if target.exists() and sha256_of(target) != sha256:  # a re-sent name with new content
@@ -148,6 +158,24 @@ class S3Landing:
             path = Path(tmp) / Path(key).name
             self.s3.download_file(self.bucket, self._object(self.prefix, key), str(path))
             yield path
+
+    @contextmanager
+    def archived_copy(self, key: str, sha256: str) -> Iterator[Path]:
+        """The archived object with this key and content, downloaded to a temporary file."""
+        plain = self._object(self.archive_prefix, key)
+        stem, dot, suffix = plain.rpartition(".")
+        for name in (plain, f"{stem}.{sha256[:12]}{dot}{suffix}"):
+            try:
+                head = self.s3.head_object(Bucket=self.archive_bucket, Key=name)
+            except self.s3.exceptions.ClientError:
+                continue
+            if head["Metadata"].get("sha256") == sha256:
+                with tempfile.TemporaryDirectory(prefix="hhp-archive-") as tmp:
+                    path = Path(tmp) / Path(key).name
+                    self.s3.download_file(self.archive_bucket, name, str(path))
+                    yield path
+                    return
+        raise FileNotFoundError(f"{key} (sha256 {sha256[:12]}) is not in the archive")
 
     def _move(self, key: str, bucket: str, prefix: str, sha256: str) -> str:
         source = {"Bucket": self.bucket, "Key": self._object(self.prefix, key)}

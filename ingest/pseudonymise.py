@@ -21,15 +21,21 @@ def pseudonym(key: bytes, value: str) -> str:
     return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_CHARS]
 
 
-def pseudonym_macro(key: bytes) -> str:
-    """`hhp_pseudonym(text)` as a temporary DuckDB macro: the same HMAC-SHA256 (RFC 2104)
+def fingerprint(key: bytes) -> str:
+    """Names a key without revealing it: kept in the warehouse so that a run with another key
+    (a typo, or the old one after a rotation) is refused instead of breaking every link."""
+    return hmac.new(key, b"hhp pseudonym key fingerprint", hashlib.sha256).hexdigest()[:16]
+
+
+def pseudonym_macro(key: bytes, name: str = "hhp_pseudonym") -> str:
+    """`hhp_pseudonym(text)` (or `name`) as a temporary DuckDB macro: the same HMAC-SHA256 (RFC 2104)
     spelt in SQL over DuckDB's own sha256, so it runs in the engine, on every core, with no
     Python per row. The key is in the connection's temporary catalogue only, never in a file."""
     padded = (hashlib.sha256(key).digest() if len(key) > HMAC_BLOCK else key).ljust(HMAC_BLOCK, b"\0")
     inner = bytes(b ^ 0x36 for b in padded).hex()
     outer = bytes(b ^ 0x5C for b in padded).hex()
     return (
-        "create or replace temp macro hhp_pseudonym(value) as "
+        f"create or replace temp macro {name}(value) as "
         f"left(sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode(value)))), "
         f"{PSEUDONYM_HEX_CHARS})"
     )

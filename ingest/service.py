@@ -35,6 +35,7 @@ from ingest.adapters._base import (
     register_pseudonym,
     run_checks,
 )
+from ingest.keys import check_key
 from ingest.landing import LandedFile, open_landing, sha256_of
 from ingest.pseudonymise import mask_identifiers
 from ingest.registry import FEEDS, Study, load_registry, sync_registry
@@ -82,7 +83,7 @@ def raw_columns(fmt: str) -> list[tuple[str, str]]:
     return [("study_id", "text"), *ADAPTERS[fmt].COLUMNS, *LINEAGE]
 
 
-def _identify(landed: LandedFile, registry: dict[str, Study]) -> tuple[Study, str, str, date]:
+def identify(landed: LandedFile, registry: dict[str, Study]) -> tuple[Study, str, str, date]:
     parts = landed.parts
     if len(parts) != 3:
         raise FileRejected("landing layout", "the path must be <study_id>/<feed>/<file name>")
@@ -189,7 +190,7 @@ def parse_file(
 
 def _load(
     wh: Warehouse, con, landed: LandedFile, sha: str, study: Study, feed: str, fmt: str,
-    extract_date: date, rejected: list[tuple[int, str, str]],
+    extract_date: date, rejected: list[tuple[int, str, str]], key: bytes,
 ) -> int:  # fmt: skip
     """Rows, ledger entry and rejected rows in one transaction. On DuckDB the rows go from
     the parse's temporary table into raw inside the engine; to PostgreSQL in Arrow batches."""
@@ -205,6 +206,7 @@ def _load(
         landed.key, sha, study.study_id, feed, fmt, landed.size, ledger.LOADED, n, rows_rejected=len(rejected)
     )
     with wh.transaction():
+        check_key(wh, key, lock=True)  # a rotation committed since the parse: load nothing
         wh.ensure_table(raw_table(fmt), raw_columns(fmt))
         if wh.engine == "duckdb":
             names = ", ".join(f'"{name}"' for name, _ in raw_columns(fmt))
@@ -232,7 +234,7 @@ def ingest_file(
             return IngestResult(landed.key, "skipped")
         study = feed = fmt = None
         try:
-            study, feed, fmt, extract_date = _identify(landed, registry)
+            study, feed, fmt, extract_date = identify(landed, registry)
             earlier = ledger.loaded_under(wh, study.study_id, feed, sha)
             if earlier:
                 entry = ledger.LedgerEntry(
@@ -250,7 +252,7 @@ def ingest_file(
                 ctx = ParseContext(con, path, landed.key, study, feed, extract_date, Path(spill))
                 rejected = parse_file(ctx, fmt, lambda: _known_references(wh, study, fmt))
                 fault_point("ingest.parsed")
-                n = _load(file_wh, con, landed, sha, study, feed, fmt, extract_date, rejected)
+                n = _load(file_wh, con, landed, sha, study, feed, fmt, extract_date, rejected, key)
         except FileWaiting as waiting:
             return IngestResult(landed.key, ledger.WAITING, 0, str(waiting), study.study_id, feed, fmt)
         except FileRejected as problem:
@@ -335,9 +337,11 @@ def ingest_key(settings: Settings, file_key: str) -> IngestResult:
     landed = next((f for f in landing.list() if f.key == file_key), None)
     if landed is None:
         return IngestResult(file_key, "skipped", reason="no longer in the landing area")
+    key = pseudonym_key(settings)
     with open_warehouse(settings) as wh:
         prepare_warehouse(wh, registry)
-        result = ingest_file(landing, landed, wh, registry, pseudonym_key(settings))
+        check_key(wh, key)
+        result = ingest_file(landing, landed, wh, registry, key)
         if result.state == ledger.LOADED and result.rows:
             wh.refresh_statistics(raw_table(result.format))
     return result
@@ -353,6 +357,7 @@ def ingest_pending(
     results = []
     with open_warehouse(settings) as wh:
         prepare_warehouse(wh, registry)
+        check_key(wh, key)
         for landed in sorted(landing.list(), key=_allocations_first):
             result = ingest_file(landing, landed, wh, registry, key)
             results.append(result)

@@ -1,0 +1,167 @@
+"""The pseudonym key in the warehouse's life: its fingerprint (never the key), the check each
+load makes against it, and rotation to a new key.
+
+Rotation re-keys every pseudonym consistently without the old identifiers ever entering the
+warehouse: each loaded file is read again from the archive, the identifiers' normalised forms
+give old -> new pairs (HMAC under each key), and every pseudonym column of every raw table is
+rewritten through that mapping in one transaction, with the new key's fingerprint. The models
+are then rebuilt in full (the fingerprint is part of what a build compares with the last).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+from hhp.config import ConfigError, Settings, pseudonym_key
+from hhp.warehouse import Warehouse, open_warehouse
+from ingest.adapters import ADAPTERS
+from ingest.adapters._base import ParseContext, new_connection, run_checks
+from ingest.landing import LandedFile, open_landing
+from ingest.pseudonymise import fingerprint, pseudonym_macro
+
+log = logging.getLogger(__name__)
+
+KEY_TABLE = "ops.pseudonym_key"
+KEY_COLUMNS = [("fingerprint", "text"), ("recorded_at", "timestamp")]
+MAPPING_TABLE = "ops.key_rotation"  # exists only inside the rotation's transaction
+
+
+class KeyMismatch(ConfigError):
+    """The key given is not the one the warehouse's pseudonyms were made with."""
+
+
+class RotationRefused(RuntimeError):
+    """Rotation would leave a pseudonym without its new value; nothing was changed."""
+
+
+def pseudonym_columns(fmt: str) -> list[str]:
+    return [name for name, _ in ADAPTERS[fmt].COLUMNS if name.endswith("_pseudonym")]
+
+
+def check_key(wh: Warehouse, key: bytes, lock: bool = False) -> None:
+    """Refuse any key but the warehouse's; the first load records it. With `lock`, inside a
+    load's transaction on PostgreSQL, a rotation committing meanwhile is waited for and seen."""
+    wh.ensure_table(KEY_TABLE, KEY_COLUMNS)
+    share = " for share" if lock and wh.engine == "postgres" else ""
+    rows = wh.query(f"select fingerprint from {KEY_TABLE}{share}")
+    if not rows:
+        _record(wh, key)
+    elif rows[0][0] != fingerprint(key):
+        raise KeyMismatch(
+            "HHP_PSEUDONYM_KEY is not the key this warehouse's pseudonyms were made with "
+            f"(fingerprint {fingerprint(key)}, the warehouse's {rows[0][0]}); after `hhp rotate-key`, "
+            "set the new key"
+        )
+
+
+def current_fingerprint(wh: Warehouse) -> str:
+    if not wh.table_exists("ops", "pseudonym_key"):
+        return ""
+    rows = wh.query(f"select fingerprint from {KEY_TABLE}")
+    return rows[0][0] if rows else ""
+
+
+def _record(wh: Warehouse, key: bytes) -> None:
+    wh.execute(f"delete from {KEY_TABLE}")
+    wh.execute(
+        f"insert into {KEY_TABLE} (fingerprint, recorded_at) values (%s, %s)",
+        [fingerprint(key), datetime.now(UTC).replace(tzinfo=None)],
+    )
+
+
+@dataclass
+class Rotation:
+    files_read: int = 0
+    pseudonyms: int = 0  # distinct identifiers re-keyed
+    rows_rekeyed: dict[str, int] = field(default_factory=dict)  # raw.<format>.<column> -> rows
+
+
+def rotate_key(settings: Settings, new_key: bytes) -> Rotation:
+    """Re-key every pseudonym in raw from the current key to `new_key`, all or nothing."""
+    from ingest.registry import load_registry
+    from ingest.service import identify
+
+    old_key = pseudonym_key(settings)
+    if new_key == old_key:
+        raise ConfigError("the new key is the key already in use")
+    registry, landing, result = load_registry(), open_landing(settings), Rotation()
+    with open_warehouse(settings) as wh:
+        check_key(wh, old_key)
+        files = wh.query(
+            "select file_key, sha256, format from ops.landed_files "
+            "where state = 'loaded' and rows_loaded > 0 order by processed_at"
+        )
+        pairs = []
+        with tempfile.TemporaryDirectory(prefix="hhp-rotate-") as work:
+            for file_key, sha, fmt in files:
+                if not pseudonym_columns(fmt):
+                    continue
+                with landing.archived_copy(file_key, sha) as path:
+                    study, feed, _, extract_date = identify(LandedFile(file_key, 0), registry)
+                    ctx = ParseContext(None, path, file_key, study, feed, extract_date, Path(work))
+                    pairs.append(_pairs(ctx, fmt, old_key, new_key))
+                result.files_read += 1
+        mapping = _distinct(pairs)
+        result.pseudonyms = mapping.num_rows
+        with wh.transaction():
+            wh.ensure_table(MAPPING_TABLE, [("old", "text"), ("new", "text")])
+            wh.insert_arrow(MAPPING_TABLE, mapping)
+            for fmt in ADAPTERS:
+                for column in pseudonym_columns(fmt):
+                    result.rows_rekeyed[f"raw.{fmt}.{column}"] = _rekey(wh, f"raw.{fmt}", column)
+            wh.execute(f"drop table {MAPPING_TABLE}")
+            _record(wh, new_key)
+    log.info("re-keyed %d pseudonyms from %d archived files", result.pseudonyms, result.files_read)
+    return result
+
+
+def _pairs(ctx: ParseContext, fmt: str, old_key: bytes, new_key: bytes) -> pa.Table:
+    """(old, new) for every identifier in one archived file: the adapter's own parse, with
+    hhp_pseudonym as the identity so that its output is the normalised identifier itself."""
+    with closing(new_connection(b"", ctx.work_dir)) as con:
+        con.execute("create or replace temp macro hhp_pseudonym(value) as value")
+        con.execute(pseudonym_macro(old_key, "old_pseudonym"))
+        con.execute(pseudonym_macro(new_key, "new_pseudonym"))
+        ctx.con = con
+        select = ADAPTERS[fmt].parse(ctx)
+        run_checks(ctx)  # the file as loaded: its rules hold still
+        identifiers = " union ".join(f"select {c} as normalised from parsed" for c in pseudonym_columns(fmt))
+        return con.sql(
+            f"with parsed as ({select}), identifiers as ({identifiers}) "
+            "select old_pseudonym(normalised) as old, new_pseudonym(normalised) as new "
+            "from identifiers where normalised is not null"
+        ).to_arrow_table()
+
+
+def _distinct(pairs: list[pa.Table]) -> pa.Table:
+    import duckdb
+
+    every = pa.concat_tables(pairs) if pairs else pa.table({"old": pa.array([], pa.string()), "new": []})
+    with closing(duckdb.connect()) as con:
+        con.register("every", every)
+        return con.sql("select distinct old, new::varchar as new from every").to_arrow_table()
+
+
+def _rekey(wh: Warehouse, table: str, column: str) -> int:
+    (orphans,) = wh.query(
+        f"select count(*) from {table} where {column} is not null "
+        f"and {column} not in (select old from {MAPPING_TABLE})"
+    )[0]
+    if orphans:
+        raise RotationRefused(
+            f"{orphans} rows of {table}.{column} have no archived file to re-key them from; "
+            "nothing was changed (is every loaded file still in the archive?)"
+        )
+    (rows,) = wh.query(f"select count(*) from {table} where {column} is not null")[0]
+    wh.execute(
+        f"update {table} as target set {column} = mapping.new from {MAPPING_TABLE} as mapping "
+        f"where target.{column} = mapping.old"
+    )
+    return rows
