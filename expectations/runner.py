@@ -18,6 +18,8 @@ from functools import cache
 import duckdb
 import pandas as pd
 
+from ingest.pseudonymise import masked_example
+
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
@@ -37,7 +39,7 @@ class Finding:
 
     def describe(self) -> str:
         where = f"column '{self.column}' " if self.column else ""
-        example = f" (e.g. {self.example!r})" if self.example is not None else ""
+        example = f" (e.g. {masked_example(self.example)!r})" if self.example is not None else ""
         return (
             f"{where}fails {self.expectation} in {self.unexpected} of {self.total} rows{example} "
             f"[rule: {self.suite}]"

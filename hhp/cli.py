@@ -28,6 +28,16 @@ app = typer.Typer(help="Wellbeing programme data platform.", no_args_is_help=Tru
 console = Console()
 
 
+@app.callback()
+def configure_logging() -> None:
+    """Logs to stderr at HHP_LOG_LEVEL (default WARNING); they never hold an identifier."""
+    import logging
+
+    logging.basicConfig(
+        level=os.environ.get("HHP_LOG_LEVEL", "WARNING").upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
 def _spinner(text: str):
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True)
     progress.add_task(text, total=None)

@@ -26,9 +26,11 @@ def _empty() -> dict[str, int]:
 def ledger_status(settings: Settings) -> Counts:
     counts: Counts = defaultdict(_empty)
     with open_warehouse(settings) as wh:
-        for study_id, feed, state, files, rows in ledger.summary(wh):
-            entry = counts[(study_id or "?", feed or "?")]
-            entry[state] += files
+        # grouped by where the file landed, as the folders are: a file of an unknown study
+        # has no study in the ledger, but it has its landing path
+        for file_key, state, rows in ledger.files(wh):
+            entry = counts[_group(file_key)]
+            entry[state] += 1
             entry["rows"] += int(rows or 0)
     landing = open_landing(settings)
     for landed in landing.list():

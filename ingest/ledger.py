@@ -121,14 +121,11 @@ def record(wh: Warehouse, entry: LedgerEntry) -> None:
     )
 
 
-def summary(wh: Warehouse) -> list[tuple]:
-    """(study_id, feed, state, files, rows) for every ledger group."""
+def files(wh: Warehouse) -> list[tuple]:
+    """(file_key, state, rows_loaded) of every file in the ledger."""
     if not wh.table_exists("ops", "landed_files"):
         return []
-    return wh.query(
-        f"select study_id, feed, state, count(*), sum(rows_loaded) from {TABLE} "
-        "group by study_id, feed, state order by study_id, feed, state"
-    )
+    return wh.query(f"select file_key, state, rows_loaded from {TABLE}")
 
 
 def data_release(wh) -> str:

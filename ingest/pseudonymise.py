@@ -15,6 +15,11 @@ HMAC_BLOCK = 64  # SHA-256's block size in bytes
 
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
 IPV4 = re.compile(r"\b\d{1,3}(\.\d{1,3}){3}\b")
+# two colons or more, and a hex letter or '::' (so that a time of day is not one)
+IPV6 = re.compile(r"(?<![\w:])(?=[\w:]*([A-Fa-f]|::))[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
+EMPLOYEE_NUMBER = re.compile(r"\b[A-Za-z]{1,3}\d{5,}\b")  # E717522; plain counts stay readable
+PLACEHOLDER_OR_WORD = re.compile(r"<[a-z ]+ masked>|\w+")
+SHOWN_AS_IS = re.compile(r"-?\d{1,4}(\.\d+)?|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}")
 
 
 def pseudonym(key: bytes, value: str) -> str:
@@ -42,6 +47,21 @@ def pseudonym_macro(key: bytes, name: str = "hhp_pseudonym") -> str:
 
 
 def mask_identifiers(text: str) -> str:
-    """Mask anything shaped like an email or IP address before it reaches a message or log."""
+    """Mask anything shaped like an email, IP address or employee number before it reaches a
+    message or log."""
     text = EMAIL.sub("<email masked>", text)
-    return IPV4.sub("<ip masked>", text)
+    text = IPV4.sub("<ip masked>", text)
+    text = IPV6.sub("<ip masked>", text)
+    return EMPLOYEE_NUMBER.sub("<employee number masked>", text)
+
+
+def masked_example(value: str) -> str:
+    """A cell's value as a reason quotes it: a small number or a date as it is (an FTE of 3, a
+    hire date in 2031), anything else with only each word's first character, since free text
+    may hold a name no pattern finds. The reason's line number leads to the full value, in the
+    quarantined file, where only those who may see it can."""
+    if SHOWN_AS_IS.fullmatch(value.strip()):
+        return value
+    return PLACEHOLDER_OR_WORD.sub(
+        lambda m: m[0] if m[0].startswith("<") else m[0][0] + "*" * (len(m[0]) - 1), mask_identifiers(value)
+    )
