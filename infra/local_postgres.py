@@ -13,7 +13,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
@@ -55,6 +55,18 @@ class LocalPostgres:
         from infra.postgres_roles import LOADER, TRANSFORMER
 
         return {"HHP_WAREHOUSE": self.role_url(LOADER), "HHP_TRANSFORM_WAREHOUSE": self.role_url(TRANSFORMER)}
+
+    def another_database(self, name: str) -> LocalPostgres:
+        """A second database on the same server (the roles are the server's; grants are per
+        database, so provision it too)."""
+        import psycopg2
+
+        con = psycopg2.connect(self.url)
+        con.autocommit = True
+        with con.cursor() as cur:
+            cur.execute(f"create database {name}")
+        con.close()
+        return replace(self, database=name)
 
     def provision_roles(self) -> LocalPostgres:
         from infra.postgres_roles import provision

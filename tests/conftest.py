@@ -56,7 +56,9 @@ def mart_rows(settings, marts, skip_columns=()) -> dict[str, list[tuple]]:
                 )
                 if c not in skip_columns
             ]
-            snapshot[mart] = wh.query(f"select {', '.join(columns)} from {schema}.{name} order by all")
+            select = ", ".join(columns)
+            positions = ", ".join(str(i + 1) for i in range(len(columns)))  # `order by all` is DuckDB's
+            snapshot[mart] = wh.query(f"select {select} from {schema}.{name} order by {positions}")
     return snapshot
 
 

@@ -97,3 +97,27 @@ def test_rotation_changes_nothing_when_an_archived_file_is_missing(generated, tm
         rotate_key(settings, NEW_KEY.encode())
     assert _pseudonyms(settings) == before
     assert [r.state for r in pipeline.ingest(settings)] == []  # the old key still works
+
+
+@pytest.mark.postgres
+def test_rotation_on_postgres_as_the_loader(generated, tmp_path, monkeypatch, postgres_server):
+    """The same rotation on PostgreSQL, run as hhp_loader (it owns raw), then built as the
+    transformer: the marts are unchanged and no old pseudonym is left."""
+    server = postgres_server.another_database("hhp_rotation").provision_roles()
+    monkeypatch.setenv("HHP_PSEUDONYM_KEY", OLD_KEY)
+    settings = settings_for(tmp_path / "pg", server)
+    land_tree(settings, generated)
+    pipeline.ingest(settings)
+    pipeline.build(settings)
+    before = mart_rows(settings.transformer, MARTS, VOLATILE)
+    old_pseudonyms = _pseudonyms(settings.transformer)
+
+    rotate_key(settings, NEW_KEY.encode())
+    monkeypatch.setenv("HHP_PSEUDONYM_KEY", NEW_KEY)
+    assert pipeline.build(settings) == "full"
+
+    assert _same_marts(mart_rows(settings.transformer, MARTS, VOLATILE), before) == []
+    new_pseudonyms = _pseudonyms(settings.transformer)
+    assert new_pseudonyms.keys() == old_pseudonyms.keys()
+    for column, values in new_pseudonyms.items():
+        assert len(values) == len(old_pseudonyms[column]) and not set(values) & set(old_pseudonyms[column])
