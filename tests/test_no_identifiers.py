@@ -167,6 +167,10 @@ def test_no_identifier_in_the_warehouse_logs_or_quarantine_reasons_of_a_demo_run
 
     found = {name: _hits(text, identifiers) for name, text in {"logs": logs, **texts}.items()}
     assert {name: hits for name, hits in found.items() if hits} == {}
+    key = os.environ["HHP_PSEUDONYM_KEY"]  # nor the key: not logged, not written, not stored
+    assert key not in logs and not [name for name, text in texts.items() if key in text]
+    stored = (home / "warehouse.duckdb").read_bytes()
+    assert key.encode() not in stored and key.encode().hex().encode() not in stored
     scanned, in_warehouse = _scan(settings, identifiers)
     assert scanned > 50 and in_warehouse == []
     assert not set(_hits("\n".join(reasons), identifiers))

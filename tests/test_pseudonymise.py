@@ -44,3 +44,37 @@ def test_the_key_changes_every_pseudonym():
 def test_messages_are_masked():
     masked = mask_identifiers("row for jane.doe@org.example from 10.1.2.3 failed")
     assert "jane.doe" not in masked and "10.1.2.3" not in masked
+
+
+def test_in_an_airflow_task_the_key_comes_from_its_secrets_backend(monkeypatch):
+    from hhp.config import ConfigError, load_settings, pseudonym_key
+
+    settings = load_settings(
+        {"HHP_HOME": "/nonexistent", "HHP_WAREHOUSE": "postgresql://hhp_loader@127.0.0.1/hhp"}
+    )
+    monkeypatch.setenv("AIRFLOW_VAR_HHP_PSEUDONYM_KEY", "from-the-secrets-backend")  # the env backend
+    assert pseudonym_key(settings, {"AIRFLOW_CTX_DAG_ID": "hhp_ingest"}) == b"from-the-secrets-backend"
+    with pytest.raises(ConfigError, match="HHP_PSEUDONYM_KEY"):  # outside a task: never a default
+        pseudonym_key(settings, {})
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("Abducted by aliens", "A******* b* a*****"),
+        ("3", "3"),
+        ("2031-01-01", "2031-01-01"),
+        ("E717522", "<employee number masked>"),
+        ("Dismissed: jane.doe@nhs.example from 10.2.3.4", "D********: <email masked> f*** <ip masked>"),
+        ("fe80::1ff:fe23:4567:890a", "<ip masked>"),
+    ],
+)
+def test_a_quoted_value_is_shown_masked(value, shown):
+    from ingest.pseudonymise import masked_example
+
+    assert masked_example(value) == shown
+
+
+def test_masking_leaves_counts_and_times_readable():
+    text = "line 4: fails in 12345 of 99999 rows at 12:30:45 on 2026-01-01"
+    assert mask_identifiers(text) == text
