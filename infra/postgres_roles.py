@@ -6,8 +6,8 @@ roles and grants back to exactly this, whatever drifted.
 - hhp_loader       ingest: writes `raw` and the ledger in `ops`, reads nothing else
 - hhp_transformer  dbt, gate, analysis: reads `raw` and `ops`, writes the dbt schemas,
                    `quality`, `analysis` and its own `ops` tables
-- hhp_analyst      reads the marts, `analysis`, `reporting` and the reference seeds; never
-                   `raw`, `staging` or `intermediate`
+- hhp_analyst      reads the marts, `analysis`, `reporting`, the reference seeds and the
+                   gate's results (`quality`); never `raw`, `staging`, `intermediate` or `ops`
 - hhp_lead         reads only `reporting`: disclosure-controlled views
 
 The owner creates every schema; each pipeline role owns the tables it makes, and default
@@ -43,7 +43,9 @@ ACCESS = {
         reads=("raw", "ops"),
         reads_from=(LOADER,),
     ),
-    ANALYST: Access(reads=("marts", "analysis", "reporting", "reference"), reads_from=(TRANSFORMER,)),
+    ANALYST: Access(
+        reads=("marts", "analysis", "reporting", "reference", "quality"), reads_from=(TRANSFORMER,)
+    ),
     LEAD: Access(reads=("reporting",), reads_from=(TRANSFORMER,)),
 }
 TEMPORARY = (TRANSFORMER, ANALYST)  # dbt's incremental models stage rows in temporary tables

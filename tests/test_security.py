@@ -12,8 +12,8 @@ from infra.postgres_roles import ANALYST, LEAD, LOADER, TRANSFORMER, provision
 
 pytestmark = pytest.mark.postgres
 
-NEVER_FOR_ANALYSTS = {"raw", "staging", "intermediate", "ops", "quality"}
-FOR_ANALYSTS = {"marts", "analysis", "reporting", "reference"}
+NEVER_FOR_ANALYSTS = {"raw", "staging", "intermediate", "ops"}
+FOR_ANALYSTS = {"marts", "analysis", "reporting", "reference", "quality"}
 
 
 def _relations(server) -> list[tuple[str, str]]:
