@@ -48,6 +48,7 @@ def split_files(generated, tmp_path):
     return first, later
 
 
+@pytest.mark.slow
 def test_rotation_rekeys_every_pseudonym_and_changes_no_mart(split_files, tmp_path, monkeypatch):
     first, later = split_files
     monkeypatch.setenv("HHP_PSEUDONYM_KEY", OLD_KEY)

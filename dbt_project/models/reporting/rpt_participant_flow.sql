@@ -9,7 +9,7 @@ outcomes as (
 randomised as (
     select
         study_id,
-        'randomised' as stage,
+        'randomised' as flow_stage,
         arm,
         count(*) as n
     from participants
@@ -21,7 +21,7 @@ reached as (
         study_id,
         participant_id,
         arm,
-        case when timepoint = 'period' then 'HR record' else 'survey ' || timepoint end as stage
+        case when timepoint = 'period' then 'HR record' else 'survey ' || timepoint end as flow_stage
     from outcomes
     where analysis_flag and value is not null
 ),
@@ -29,25 +29,25 @@ reached as (
 reached_by_arm as (
     select
         study_id,
-        stage,
+        flow_stage,
         arm,
         count(*) as n
     from reached
-    group by study_id, stage, arm
+    group by study_id, flow_stage, arm
 ),
 
 -- no totals: a total beside a suppressed arm would give it away
 final as (
     select
         study_id,
-        stage,
+        flow_stage,
         arm,
         {{ disclosed_count('n') }} as n
     from randomised
     union all
     select
         study_id,
-        stage,
+        flow_stage,
         arm,
         {{ disclosed_count('n') }} as n
     from reached_by_arm
