@@ -359,10 +359,6 @@ def infra_up(
     console.print(f"written to {path} (no credential in it)")
 
 
-def main() -> None:  # pragma: no cover
-    sys.exit(app())
-
-
 @infra_app.command("roles")
 def infra_roles() -> None:
     """PostgreSQL's roles, schemas and grants for least privilege (idempotent). Connects as the
@@ -380,3 +376,7 @@ def infra_roles() -> None:
     for role, access in ACCESS.items():
         writes, reads = ", ".join(access.writes) or "-", ", ".join(access.reads) or "-"
         console.print(f"{role}: writes {writes}; reads {reads}")
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())

@@ -8,9 +8,9 @@ HHP_WAREHOUSE      DuckDB file path, or a postgresql:// URL (default $HHP_HOME/w
                    on PostgreSQL, the loader's (hhp_loader): ingest and status
 HHP_TRANSFORM_WAREHOUSE  on PostgreSQL, the transformer's URL (hhp_transformer): build, gate,
                    report (default HHP_WAREHOUSE)
-HHP_PSEUDONYM_KEY  the HMAC key for pseudonyms (in Airflow tasks, else the Airflow variable
-                   hhp_pseudonym_key from its secrets backend); only the local DuckDB default
-                   may create one, a demo key in $HHP_HOME
+HHP_PSEUDONYM_KEY  the HMAC key for pseudonyms; if unset inside an Airflow task, the Airflow
+                   variable hhp_pseudonym_key from its secrets backend; only the local DuckDB
+                   default may make one up (a demo key in $HHP_HOME)
 HHP_STUDIES        the study registry folder (default: studies/ in this repository)
 HHP_DUCKDB_MEMORY  memory each DuckDB connection of ours may use before it spills to disk
                    (default 512MB): what keeps ingest of a file larger than memory bounded

@@ -69,11 +69,12 @@ def current_fingerprint(wh: Warehouse) -> str:
 
 
 def _record(wh: Warehouse, key: bytes) -> None:
-    wh.execute(f"delete from {KEY_TABLE}")
-    wh.execute(
-        f"insert into {KEY_TABLE} (fingerprint, recorded_at) values (%s, %s)",
-        [fingerprint(key), datetime.now(UTC).replace(tzinfo=None)],
-    )
+    """The one row, updated in place: a load waiting on it (for share) then sees the new key."""
+    values = [fingerprint(key), datetime.now(UTC).replace(tzinfo=None)]
+    if wh.query(f"select count(*) from {KEY_TABLE}")[0][0]:
+        wh.execute(f"update {KEY_TABLE} set fingerprint = %s, recorded_at = %s", values)
+    else:
+        wh.execute(f"insert into {KEY_TABLE} (fingerprint, recorded_at) values (%s, %s)", values)
 
 
 @dataclass
@@ -111,13 +112,16 @@ def rotate_key(settings: Settings, new_key: bytes) -> Rotation:
         mapping = _distinct(pairs)
         result.pseudonyms = mapping.num_rows
         with wh.transaction():
+            # the new key first: from here loads wait, then see it and are refused (PostgreSQL);
+            # a load already past its check commits first, and any identifier it brought
+            # without an archived pair makes _rekey refuse the rotation
+            _record(wh, new_key)
             wh.ensure_table(MAPPING_TABLE, [("old", "text"), ("new", "text")])
             wh.insert_arrow(MAPPING_TABLE, mapping)
             for fmt in ADAPTERS:
                 for column in pseudonym_columns(fmt):
                     result.rows_rekeyed[f"raw.{fmt}.{column}"] = _rekey(wh, f"raw.{fmt}", column)
             wh.execute(f"drop table {MAPPING_TABLE}")
-            _record(wh, new_key)
     log.info("re-keyed %d pseudonyms from %d archived files", result.pseudonyms, result.files_read)
     return result
 
