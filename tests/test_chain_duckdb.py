@@ -162,3 +162,18 @@ def test_status_reconciles_landed_with_loaded_quarantined_waiting(duckdb_chain, 
     assert check.landed == landed == check.loaded + check.quarantined + check.waiting
     allocation = counts[(STUDY, "allocation")]
     assert (allocation["loaded"], allocation["archived"], allocation["rows"]) == (1, 1, 1200)
+
+
+def test_leads_get_a_file_of_their_own_with_only_the_reporting_views(duckdb_chain):
+    """DuckDB has no roles: leads get reports/reporting.duckdb, holding the reporting views'
+    rows and nothing else."""
+    import duckdb
+
+    con = duckdb.connect(str(duckdb_chain.reports_dir / "reporting.duckdb"), read_only=True)
+    try:
+        tables = {name for (name,) in con.execute("select table_name from information_schema.tables").fetchall()}
+        counts = [n for (n,) in con.execute("select n from rpt_participant_flow").fetchall()]
+    finally:
+        con.close()
+    assert tables == {"rpt_studies", "rpt_participant_flow", "rpt_effect_summary"}
+    assert counts and all(n == "c" or (int(n) % 5 == 0 and int(n) >= 10) for n in counts)
