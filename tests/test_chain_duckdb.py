@@ -171,7 +171,7 @@ def test_leads_get_a_file_of_their_own_with_only_the_reporting_views(duckdb_chai
 
     con = duckdb.connect(str(duckdb_chain.reports_dir / "reporting.duckdb"), read_only=True)
     try:
-        tables = {name for (name,) in con.execute("select table_name from information_schema.tables").fetchall()}
+        tables = {t for (t,) in con.execute("select table_name from information_schema.tables").fetchall()}
         counts = [n for (n,) in con.execute("select n from rpt_participant_flow").fetchall()]
     finally:
         con.close()
