@@ -121,5 +121,5 @@ def test_the_transform_dag_has_a_task_per_model_with_its_tests_after_it():
     assert dag.get_task(f"dbt.{models[0]}.run").pool == "default_pool"  # sensors only watch
     tests = [t for t in dag.tasks if t.task_id.endswith(".test")]
     last_tests = {t.task_id for t in tests if t.downstream_task_ids <= {"publish_marts"}}
-    assert "dbt.fct_effect_summary.test" in last_tests
+    assert "dbt.rpt_effect_summary.test" in last_tests  # the reporting views come last
     assert last_tests <= dag.get_task("publish_marts").upstream_task_ids  # marts.built waits for them
