@@ -246,6 +246,7 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
 
 
 def build_report(settings: Settings) -> Path:
+    settings = settings.transformer  # on PostgreSQL the analysis runs as hhp_transformer
     with open_warehouse(settings) as wh:
         marts, tables = run_analysis(wh)
         release = data_release(wh)

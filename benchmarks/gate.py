@@ -59,7 +59,7 @@ def main() -> None:
     import json
     import sys
 
-    settings = load_settings().transformer  # the gate's role on PostgreSQL
+    settings = load_settings().transformer  # bare_aggregates reads the marts as the gate does
     started = time.perf_counter()
     run_gate(settings)
     cold = time.perf_counter() - started

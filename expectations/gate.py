@@ -152,6 +152,7 @@ def _has_data(wh: Warehouse, study: Study) -> bool:
 
 
 def run_gate(settings: Settings) -> list[CheckResult]:
+    settings = settings.transformer  # on PostgreSQL the gate reads the marts as hhp_transformer
     catalogue = load_catalogue()
     results: list[CheckResult] = []
     with open_warehouse(settings) as wh:

@@ -157,7 +157,7 @@ def gate() -> None:
 
     from expectations.gate import GateFailed, data_docs_path, enforce, run_gate, summary
 
-    settings = load_settings().transformer
+    settings = load_settings()
     with _spinner("quality checks"):
         results = run_gate(settings)
     table = Table("study", "category", "passed", "failed", "error", "not applicable", title="quality gate")

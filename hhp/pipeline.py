@@ -1,5 +1,6 @@
 """The chain's stages, called alike by `hhp` and by the Airflow DAGs. On PostgreSQL, ingest
-connects as the loader and every later stage as the transformer (infra/postgres_roles.py)."""
+connects as the loader and every later stage as the transformer (infra/postgres_roles.py):
+build, gate and report switch to the transformer's settings themselves."""
 
 from __future__ import annotations
 
@@ -30,12 +31,12 @@ def gate(settings: Settings):
     """Run the checks and raise GateFailed if a fatal one fails."""
     from expectations.gate import enforce, run_gate
 
-    results = run_gate(settings.transformer)
-    enforce(results, settings.transformer)
+    results = run_gate(settings)
+    enforce(results, settings)
     return results
 
 
 def report(settings: Settings) -> Path:
     from analysis.report import build_report
 
-    return build_report(settings.transformer)
+    return build_report(settings)

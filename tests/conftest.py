@@ -43,7 +43,7 @@ def mart_rows(settings, marts, skip_columns=()) -> dict[str, list[tuple]]:
     from hhp.warehouse import open_warehouse
 
     snapshot = {}
-    with open_warehouse(settings) as wh:
+    with open_warehouse(settings.transformer) as wh:  # on PostgreSQL, the role that reads marts
         for mart in marts:
             schema, _, name = mart.rpartition(".")
             schema = schema or "marts"

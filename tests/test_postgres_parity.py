@@ -39,7 +39,7 @@ def _normalise(value):
 
 
 def _rows(settings, mart: str, order: str) -> tuple[list[str], list[tuple]]:
-    with open_warehouse(settings) as wh:
+    with open_warehouse(settings.transformer) as wh:
         columns = [
             c
             for (c,) in wh.query(
