@@ -164,7 +164,7 @@ def validate(
                 Finding(
                     suite_name, c.expectation.expectation_type, c.column, int(unexpected), int(total),
                     int(first_line) if first_line is not None else None,
-                    example[:40] if example is not None and unexpected else None,
+                    example if example is not None and unexpected else None,
                     passed=not unexpected, check=(c.expectation.meta or {}).get("check"),
                 )
             )  # fmt: skip

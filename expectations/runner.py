@@ -39,7 +39,8 @@ class Finding:
 
     def describe(self) -> str:
         where = f"column '{self.column}' " if self.column else ""
-        example = f" (e.g. {masked_example(self.example)!r})" if self.example is not None else ""
+        # masked whole, then cut: a cut through an email would hide it from the mask
+        example = f" (e.g. {masked_example(self.example)[:40]!r})" if self.example is not None else ""
         return (
             f"{where}fails {self.expectation} in {self.unexpected} of {self.total} rows{example} "
             f"[rule: {self.suite}]"
@@ -113,7 +114,7 @@ def _validate(batch, suite_name, expectations, line_column, include_passed, rows
         values = details.get("partial_unexpected_list") or []
         example = None
         if values and "pseudonym" not in (column or ""):  # never quote a pseudonym
-            example = str(values[0])[:40]
+            example = str(values[0])
         element_count = details.get("element_count")
         findings.append(
             Finding(

@@ -255,6 +255,7 @@ def demo(
     path = _run_chain(settings)
     console.print(f"[bold]warehouse:[/bold] {settings.warehouse}")
     console.print(f"[bold]report:[/bold]    {path}")
+    console.print(f"[bold]for leads:[/bold] {path.parent / 'reporting.duckdb'} (the reporting views only)")
     console.print(f"[bold]truth:[/bold]     {generated / 'truth.json'}")
     console.print(f"done in {time.monotonic() - started:.0f} s")
 
