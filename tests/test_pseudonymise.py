@@ -78,3 +78,12 @@ def test_a_quoted_value_is_shown_masked(value, shown):
 def test_masking_leaves_counts_and_times_readable():
     text = "line 4: fails in 12345 of 99999 rows at 12:30:45 on 2026-01-01"
     assert mask_identifiers(text) == text
+
+
+def test_a_long_example_is_masked_before_it_is_cut():
+    from expectations.runner import Finding
+
+    value = "Dismissed after review: fatima.brown1@defence.example E717522"
+    reason = Finding("leavers.landing", "expect_column_values_to_be_in_set", "leaving_reason", 1, 9, 4, value)
+    assert "fatima" not in reason.describe() and "@" not in reason.describe()
+    assert "(e.g. 'D******** a**** r*****: <email masked> " in reason.describe()
