@@ -19,6 +19,9 @@ os.environ["HHP_PSEUDONYM_KEY"] = "test-only-key"
 
 STUDY = "mod_ding"
 SEED = 42
+ALL_MARTS = ("dim_study", "dim_participant", "fct_outcomes", "fct_engagement", "fct_absence_spells",
+             "fct_workforce", "fct_effect_summary")  # fmt: skip
+VOLATILE_COLUMNS = ("refreshed_through", "built_at")  # when a row was built, not what it says
 
 
 def settings_for(home: Path, server=None):
@@ -150,6 +153,11 @@ def postgres_chain(tmp_path_factory, programme_files, postgres_server):
 def fresh_home(tmp_path):
     """An empty platform home on DuckDB, for tests that land their own files."""
     return settings_for(tmp_path / "home")
+
+
+def differing_marts(left: dict[str, list[tuple]], right: dict[str, list[tuple]]) -> list[str]:
+    """The marts whose rows differ beyond floating point, of two mart_rows snapshots."""
+    return [m for m in left if len(left[m]) != len(right[m]) or not same_rows(left[m], right[m])]
 
 
 def same_rows(left: list[tuple], right: list[tuple]) -> bool:

@@ -18,13 +18,10 @@ from hhp.status import ledger_status, reconcile
 from hhp.warehouse import open_warehouse
 from ingest.adapters import ADAPTERS
 
-from .conftest import land_tree, mart_rows, same_rows, settings_for
+from .conftest import ALL_MARTS, VOLATILE_COLUMNS, differing_marts, land_tree, mart_rows, settings_for
 
 pytestmark = pytest.mark.slow
 
-MARTS = ["dim_study", "dim_participant", "fct_outcomes", "fct_engagement", "fct_absence_spells",
-         "fct_workforce", "fct_effect_summary"]  # fmt: skip
-VOLATILE = ("refreshed_through", "built_at")
 BAD_TRACE = "RecipientAddress,Subject\nsomeone@example.org,hello\n"
 
 # (command, point): every kill lands in a different part of the work
@@ -84,7 +81,7 @@ def test_killed_at_any_point_the_rerun_gives_the_uninterrupted_marts(generated, 
         land_tree(reference, tree)
     assert _hhp(reference, "ingest").returncode == 0
     assert _hhp(reference, "build").returncode == 0
-    expected = mart_rows(reference, MARTS, VOLATILE)
+    expected = mart_rows(reference, ALL_MARTS, VOLATILE_COLUMNS)
 
     settings = settings_for(tmp_path / "killed")
     landed = land_tree(settings, first)
@@ -111,6 +108,4 @@ def test_killed_at_any_point_the_rerun_gives_the_uninterrupted_marts(generated, 
         states = dict(wh.query("select state, count(*) from ops.landed_files group by state"))
         reason = wh.query("select reason from ops.landed_files where state = 'quarantined'")[0][0]
     assert states["quarantined"] == 1 and "missing column" in reason
-    found = mart_rows(settings, MARTS, VOLATILE)
-    differ = [m for m in MARTS if len(found[m]) != len(expected[m]) or not same_rows(found[m], expected[m])]
-    assert differ == []
+    assert differing_marts(mart_rows(settings, ALL_MARTS, VOLATILE_COLUMNS), expected) == []

@@ -11,18 +11,15 @@ from hhp import pipeline
 from hhp.warehouse import open_warehouse
 from ingest.keys import KeyMismatch, rotate_key
 
-from .conftest import land_tree, mart_rows, same_rows, settings_for
+from .conftest import ALL_MARTS, VOLATILE_COLUMNS, differing_marts, land_tree, mart_rows, settings_for
 
 OLD_KEY, NEW_KEY = "test-only-key", "the-rotated-key-0123456789"
-MARTS = ["dim_study", "dim_participant", "fct_outcomes", "fct_engagement", "fct_absence_spells",
-         "fct_workforce", "fct_effect_summary"]  # fmt: skip
-VOLATILE = ("refreshed_through", "built_at")
 HELD_BACK = "mod_ding/leavers/hr_leavers_2026-11-09.csv"
 
 
 def _pseudonyms(settings) -> dict[str, list[str]]:
     """Every value of every *_pseudonym column, by schema.table.column, sorted."""
-    with open_warehouse(settings) as wh:
+    with open_warehouse(settings.transformer) as wh:
         columns = wh.query(
             "select table_schema, table_name, column_name from information_schema.columns "
             "where column_name like '%%_pseudonym' and table_schema in ('raw', 'staging', 'intermediate')"
@@ -33,10 +30,6 @@ def _pseudonyms(settings) -> dict[str, list[str]]:
             )
             for schema, table, column in columns
         }
-
-
-def _same_marts(left: dict, right: dict) -> list[str]:
-    return [m for m in MARTS if len(left[m]) != len(right[m]) or not same_rows(left[m], right[m])]
 
 
 @pytest.fixture
@@ -56,7 +49,7 @@ def test_rotation_rekeys_every_pseudonym_and_changes_no_mart(split_files, tmp_pa
     land_tree(settings, first)
     pipeline.ingest(settings)
     pipeline.build(settings)
-    before, old_pseudonyms = mart_rows(settings, MARTS, VOLATILE), _pseudonyms(settings)
+    before, old_pseudonyms = mart_rows(settings, ALL_MARTS, VOLATILE_COLUMNS), _pseudonyms(settings)
 
     result = rotate_key(settings, NEW_KEY.encode())
     assert result.files_read > 10 and result.pseudonyms > 1000
@@ -65,7 +58,7 @@ def test_rotation_rekeys_every_pseudonym_and_changes_no_mart(split_files, tmp_pa
         pipeline.ingest(settings)
     monkeypatch.setenv("HHP_PSEUDONYM_KEY", NEW_KEY)
     assert pipeline.build(settings) == "full"  # a new key: every model rebuilt from raw
-    assert _same_marts(mart_rows(settings, MARTS, VOLATILE), before) == []
+    assert differing_marts(mart_rows(settings, ALL_MARTS, VOLATILE_COLUMNS), before) == []
 
     new_pseudonyms = _pseudonyms(settings)
     assert new_pseudonyms.keys() == old_pseudonyms.keys() and len(new_pseudonyms) >= 10
@@ -84,7 +77,8 @@ def test_rotation_rekeys_every_pseudonym_and_changes_no_mart(split_files, tmp_pa
     land_tree(fresh, later)
     pipeline.ingest(fresh)
     pipeline.build(fresh)
-    assert _same_marts(mart_rows(settings, MARTS, VOLATILE), mart_rows(fresh, MARTS, VOLATILE)) == []
+    rotated_marts, fresh_marts = (mart_rows(s, ALL_MARTS, VOLATILE_COLUMNS) for s in (settings, fresh))
+    assert differing_marts(rotated_marts, fresh_marts) == []
     assert _pseudonyms(settings) == _pseudonyms(fresh)
 
 
@@ -110,15 +104,15 @@ def test_rotation_on_postgres_as_the_loader(generated, tmp_path, monkeypatch, po
     land_tree(settings, generated)
     pipeline.ingest(settings)
     pipeline.build(settings)
-    before = mart_rows(settings.transformer, MARTS, VOLATILE)
-    old_pseudonyms = _pseudonyms(settings.transformer)
+    before = mart_rows(settings, ALL_MARTS, VOLATILE_COLUMNS)
+    old_pseudonyms = _pseudonyms(settings)
 
     rotate_key(settings, NEW_KEY.encode())
     monkeypatch.setenv("HHP_PSEUDONYM_KEY", NEW_KEY)
     assert pipeline.build(settings) == "full"
 
-    assert _same_marts(mart_rows(settings.transformer, MARTS, VOLATILE), before) == []
-    new_pseudonyms = _pseudonyms(settings.transformer)
+    assert differing_marts(mart_rows(settings, ALL_MARTS, VOLATILE_COLUMNS), before) == []
+    new_pseudonyms = _pseudonyms(settings)
     assert new_pseudonyms.keys() == old_pseudonyms.keys()
     for column, values in new_pseudonyms.items():
         assert len(values) == len(old_pseudonyms[column]) and not set(values) & set(old_pseudonyms[column])
