@@ -298,31 +298,28 @@ def rotate_key() -> None:
     Afterwards set HHP_PSEUDONYM_KEY to the new key. With the local demo key and no new key
     given, a new demo key is made and kept in its place."""
     import os
-    import secrets
 
     from hhp import pipeline
+    from ingest.keys import rotate_demo_key
     from ingest.keys import rotate_key as rotate
 
     settings = load_settings()
     new_key = os.environ.get("HHP_NEW_PSEUDONYM_KEY", "")
-    demo = uses_demo_key(settings)
+    demo = uses_demo_key(settings) and not new_key
     if not new_key and not demo:
         _fail("set HHP_NEW_PSEUDONYM_KEY to the new key (from your secret store)")
-    new_key = new_key or secrets.token_hex(32)
     with _spinner("re-keying pseudonyms"):
         try:
-            result = rotate(settings, new_key.encode())
+            result = rotate_demo_key(settings) if demo else rotate(settings, new_key.encode())
         except (ConfigError, RuntimeError, FileNotFoundError) as error:
             _fail(str(error))
-    if demo:
-        partial = settings.key_file.with_name(settings.key_file.name + ".new")
-        partial.write_text(new_key)
-        partial.chmod(0o600)
-        partial.replace(settings.key_file)
-    rows = sum(result.rows_rekeyed.values())
-    console.print(
-        f"re-keyed {result.pseudonyms} pseudonyms in {rows} rows, from {result.files_read} archived files"
-    )
+    if result is None:
+        console.print("finished a rotation that was interrupted after it committed")
+    else:
+        rows = sum(result.rows_rekeyed.values())
+        console.print(
+            f"re-keyed {result.pseudonyms} pseudonyms in {rows} rows, from {result.files_read} archived files"
+        )
     with _spinner("dbt build (full)"):
         pipeline.build(settings, full=True)
     then = "the demo key was replaced" if demo else "now set HHP_PSEUDONYM_KEY to the new key"

@@ -11,6 +11,7 @@ are then rebuilt in full (the fingerprint is part of what a build compares with 
 from __future__ import annotations
 
 import logging
+import secrets
 import tempfile
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -57,7 +58,7 @@ def check_key(wh: Warehouse, key: bytes, lock: bool = False) -> None:
         raise KeyMismatch(
             "HHP_PSEUDONYM_KEY is not the key this warehouse's pseudonyms were made with "
             f"(fingerprint {fingerprint(key)}, the warehouse's {rows[0][0]}); after `hhp rotate-key`, "
-            "set the new key"
+            "set the new key (with the demo key, run `hhp rotate-key` again to finish one interrupted)"
         )
 
 
@@ -123,6 +124,26 @@ def rotate_key(settings: Settings, new_key: bytes) -> Rotation:
                     result.rows_rekeyed[f"raw.{fmt}.{column}"] = _rekey(wh, f"raw.{fmt}", column)
             wh.execute(f"drop table {MAPPING_TABLE}")
     log.info("re-keyed %d pseudonyms from %d archived files", result.pseudonyms, result.files_read)
+    return result
+
+
+def rotate_demo_key(settings: Settings) -> Rotation | None:
+    """Rotation of the local demo key, which lives in a file: the new key is written beside the
+    old before the rotation commits and put in its place after, so that a process killed in
+    between is finished by running this again (returns None then)."""
+    pending = settings.key_file.with_name(settings.key_file.name + ".pending")
+    if pending.exists():
+        with open_warehouse(settings) as wh:
+            committed = current_fingerprint(wh) == fingerprint(pending.read_text().encode())
+        if committed:
+            pending.replace(settings.key_file)
+            return None
+        pending.unlink()  # the rotation it was for never committed
+    new_key = secrets.token_hex(32)
+    pending.touch(mode=0o600)
+    pending.write_text(new_key)
+    result = rotate_key(settings, new_key.encode())
+    pending.replace(settings.key_file)
     return result
 
 

@@ -116,3 +116,25 @@ def test_rotation_on_postgres_as_the_loader(generated, tmp_path, monkeypatch, po
     assert new_pseudonyms.keys() == old_pseudonyms.keys()
     for column, values in new_pseudonyms.items():
         assert len(values) == len(old_pseudonyms[column]) and not set(values) & set(old_pseudonyms[column])
+
+
+def test_a_demo_key_rotation_killed_after_its_commit_is_finished_by_running_it_again(
+    generated, tmp_path, monkeypatch
+):
+    from hhp.config import pseudonym_key
+    from ingest.keys import rotate_demo_key
+
+    monkeypatch.delenv("HHP_PSEUDONYM_KEY")
+    settings = settings_for(tmp_path / "home")
+    land_tree(settings, generated / "mod_ding" / "allocation")
+    pipeline.ingest(settings)
+    pending = settings.key_file.with_name(settings.key_file.name + ".pending")
+    pending.write_text("the-new-demo-key")
+    rotate_key(settings, b"the-new-demo-key")  # committed; then killed before the key file moved
+
+    with pytest.raises(KeyMismatch, match="run `hhp rotate-key` again"):
+        pipeline.ingest(settings)
+    assert rotate_demo_key(settings) is None  # finishes it: no second rotation
+    assert pseudonym_key(settings) == b"the-new-demo-key" and not pending.exists()
+    assert pipeline.ingest(settings) == []
+    assert rotate_demo_key(settings).files_read == 1  # and a plain one still works
