@@ -69,13 +69,12 @@ def test_the_lead_reads_only_the_reporting_views(reported_chain, postgres_server
     assert wrong == []
     con = psycopg2.connect(postgres_server.role_url(LEAD))
     with con, con.cursor() as cur:  # the views show rows, though their marts are closed to the lead
-        cur.execute("select count(*), count(*) filter (where n = 'c') from reporting.rpt_participant_flow")
-        rows, suppressed = cur.fetchone()
+        cur.execute("select count(*) from reporting.rpt_participant_flow")
+        (rows,) = cur.fetchone()
         cur.execute("select n from reporting.rpt_participant_flow where n <> 'c'")
         shown = [int(n) for (n,) in cur.fetchall()]
     con.close()
     assert rows > 20 and shown and all(n % 5 == 0 and n >= 10 for n in shown)
-    assert suppressed >= 0
 
 
 def test_the_pipeline_ran_as_the_loader_and_the_transformer(reported_chain, postgres_server):
