@@ -56,13 +56,14 @@ class AirflowApi:
     def __init__(self, port: int) -> None:
         self.base = f"http://127.0.0.1:{port}/api/v2"
 
-    def get(self, path: str) -> dict:
-        with urllib.request.urlopen(f"{self.base}{path}", timeout=10) as response:
+    def get(self, path: str, timeout: float = 60) -> dict:
+        """A cold API server on a busy machine can take tens of seconds over its first calls."""
+        with urllib.request.urlopen(f"{self.base}{path}", timeout=timeout) as response:
             return json.loads(response.read())
 
     def health(self) -> dict:
         try:
-            return self.get("/monitor/health")
+            return self.get("/monitor/health", timeout=10)
         except OSError:
             return {}
 
