@@ -48,8 +48,8 @@ def pseudonym_columns(fmt: str) -> list[str]:
 
 def check_key(wh: Warehouse, key: bytes, lock: bool = False) -> None:
     """Refuse any key but the warehouse's; the first load records it. With `lock`, inside a
-    load's transaction on PostgreSQL, a rotation committing meanwhile is waited for and seen."""
-    wh.ensure_table(KEY_TABLE, KEY_COLUMNS)
+    load's transaction on PostgreSQL, a rotation committing meanwhile is waited for and seen.
+    The table is made with the ledger (ingest.service.prepare_warehouse)."""
     share = " for share" if lock and wh.engine == "postgres" else ""
     rows = wh.query(f"select fingerprint from {KEY_TABLE}{share}")
     if not rows:

@@ -35,7 +35,7 @@ from ingest.adapters._base import (
     register_pseudonym,
     run_checks,
 )
-from ingest.keys import check_key
+from ingest.keys import KEY_COLUMNS, KEY_TABLE, check_key
 from ingest.landing import LandedFile, open_landing, sha256_of
 from ingest.pseudonymise import mask_identifiers
 from ingest.registry import FEEDS, Study, load_registry, sync_registry
@@ -313,8 +313,10 @@ def _quarantine(landing, wh, landed, sha, study, feed, fmt, reason) -> None:
 
 
 def prepare_warehouse(wh: Warehouse, registry: dict[str, Study]) -> None:
-    """The ledger, every format's raw table (empty until its first file) and the registry."""
+    """The ledger, the key's fingerprint table, every format's raw table (empty until its first
+    file) and the registry."""
     ledger.ensure(wh)
+    wh.ensure_table(KEY_TABLE, KEY_COLUMNS)
     for fmt in ADAPTERS:
         wh.ensure_table(raw_table(fmt), raw_columns(fmt))
     sync_registry(wh, registry)

@@ -160,6 +160,19 @@ def differing_marts(left: dict[str, list[tuple]], right: dict[str, list[tuple]])
     return [m for m in left if len(left[m]) != len(right[m]) or not same_rows(left[m], right[m])]
 
 
+def run_hhp(settings, *args: str, timeout: int = 900, **env: str) -> subprocess.CompletedProcess:
+    """`hhp ARGS` in a process of its own on this platform home (extra environment as keywords;
+    HHP_FAULT_POINT only when given)."""
+    import sys
+
+    environ = {k: v for k, v in os.environ.items() if k != "HHP_FAULT_POINT"}
+    environ |= {"HHP_HOME": str(settings.home), **env}
+    return subprocess.run(
+        [sys.executable, "-c", "from hhp.cli import app; app()", *args],
+        env=environ, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
 def same_rows(left: list[tuple], right: list[tuple]) -> bool:
     """Row for row equal, floating point to 1e-9 (engines and threads may sum in another order)."""
     import math

@@ -5,11 +5,9 @@ is checked too: nothing half-loaded, nothing loaded twice."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,15 @@ from hhp.status import ledger_status, reconcile
 from hhp.warehouse import open_warehouse
 from ingest.adapters import ADAPTERS
 
-from .conftest import ALL_MARTS, VOLATILE_COLUMNS, differing_marts, land_tree, mart_rows, settings_for
+from .conftest import (
+    ALL_MARTS,
+    VOLATILE_COLUMNS,
+    differing_marts,
+    land_tree,
+    mart_rows,
+    run_hhp,
+    settings_for,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -39,14 +45,7 @@ BUILD_FAULTS = [
 
 
 def _hhp(settings, command: str, fault: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HHP_HOME": str(settings.home)}
-    env.pop("HHP_FAULT_POINT", None)
-    if fault:
-        env["HHP_FAULT_POINT"] = fault
-    return subprocess.run(
-        [sys.executable, "-c", "from hhp.cli import app; app()", command],
-        env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    return run_hhp(settings, command, timeout=600, **({"HHP_FAULT_POINT": fault} if fault else {}))
 
 
 def _split(generated: Path, root: Path) -> tuple[Path, Path]:

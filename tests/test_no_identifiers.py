@@ -119,22 +119,18 @@ def test_no_identifier_in_the_warehouse_logs_or_quarantine_reasons_of_a_demo_run
     """The whole demo, then the bad-input corpus, with logs at INFO: no email, employee number,
     name or IP address of the generated data anywhere we write."""
     import os
-    import subprocess
-    import sys
 
     from hhp.config import load_settings
     from ingest.landing import REASON_SUFFIX
 
+    from .conftest import run_hhp
     from .test_ingest import _bad_inputs
 
     home = tmp_path / "home"
-    env = {**os.environ, "HHP_HOME": str(home), "HHP_LOG_LEVEL": "INFO"}
+    settings = load_settings({"HHP_HOME": str(home)})
 
     def hhp(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-c", "from hhp.cli import app; app()", *args],
-            env=env, capture_output=True, text=True, timeout=900,
-        )  # fmt: skip
+        done = run_hhp(settings, *args, HHP_LOG_LEVEL="INFO")
         return done.stdout + done.stderr
 
     logs = hhp("demo")
@@ -152,7 +148,6 @@ def test_no_identifier_in_the_warehouse_logs_or_quarantine_reasons_of_a_demo_run
         target.write_bytes(content)
     logs += hhp("ingest") + hhp("status")
 
-    settings = load_settings({"HHP_HOME": str(home)})
     with open_warehouse(settings) as wh:
         reasons = [r for (r,) in wh.query("select reason from ops.landed_files where state = 'quarantined'")]
     assert len(reasons) == len(corpus)
