@@ -23,7 +23,7 @@ import pyarrow as pa
 from hhp.config import ConfigError, Settings, pseudonym_key
 from hhp.warehouse import Warehouse, open_warehouse
 from ingest.adapters import ADAPTERS
-from ingest.adapters._base import ParseContext, new_connection, run_checks
+from ingest.adapters._base import ParseConnection, ParseContext, run_checks, stage_file
 from ingest.landing import LandedFile, open_landing
 from ingest.pseudonymise import fingerprint, pseudonym_macro
 
@@ -101,15 +101,18 @@ def rotate_key(settings: Settings, new_key: bytes) -> Rotation:
             "where state = 'loaded' and rows_loaded > 0 order by processed_at"
         )
         pairs = []
-        with tempfile.TemporaryDirectory(prefix="hhp-rotate-") as work:
-            for file_key, sha, fmt in files:
-                if not pseudonym_columns(fmt):
-                    continue
-                with landing.archived_copy(file_key, sha) as path:
-                    study, feed, _, extract_date = identify(LandedFile(file_key, 0), registry)
-                    ctx = ParseContext(None, path, file_key, study, feed, extract_date, Path(work))
-                    pairs.append(_pairs(ctx, fmt, old_key, new_key))
-                result.files_read += 1
+        for file_key, sha, fmt in files:
+            if not pseudonym_columns(fmt):
+                continue
+            with (
+                landing.archived_copy(file_key, sha) as path,
+                tempfile.TemporaryDirectory(prefix="hhp-rotate-") as work,
+            ):
+                study, feed, _, extract_date = identify(LandedFile(file_key, 0), registry)
+                staged = stage_file(path, Path(work))
+                ctx = ParseContext(None, staged, file_key, study, feed, extract_date, Path(work))
+                pairs.append(_pairs(ctx, fmt, old_key, new_key))
+            result.files_read += 1
         mapping = _distinct(pairs)
         result.pseudonyms = mapping.num_rows
         with wh.transaction():
@@ -150,7 +153,7 @@ def rotate_demo_key(settings: Settings) -> Rotation | None:
 def _pairs(ctx: ParseContext, fmt: str, old_key: bytes, new_key: bytes) -> pa.Table:
     """(old, new) for every identifier in one archived file: the adapter's own parse, with
     hhp_pseudonym as the identity so that its output is the normalised identifier itself."""
-    with closing(new_connection(b"", ctx.work_dir)) as con:
+    with ParseConnection(None, ctx.work_dir) as con:
         con.execute("create or replace temp macro hhp_pseudonym(value) as value")
         con.execute(pseudonym_macro(old_key, "old_pseudonym"))
         con.execute(pseudonym_macro(new_key, "new_pseudonym"))

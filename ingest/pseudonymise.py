@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 
 PSEUDONYM_HEX_CHARS = 32  # 128 bits: no collisions at any realistic workforce size
 HMAC_BLOCK = 64  # SHA-256's block size in bytes
@@ -43,6 +44,22 @@ def pseudonym_macro(key: bytes, name: str = "hhp_pseudonym") -> str:
         f"create or replace temp macro {name}(value) as "
         f"left(sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode(value)))), "
         f"{PSEUDONYM_HEX_CHARS})"
+    )
+
+
+# bidirectional controls reorder what a reader sees (a name can show as another): escaped too
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def is_control(character: str) -> bool:
+    return unicodedata.category(character) == "Cc" or character in BIDI_CONTROLS
+
+
+def shown_safely(text: str) -> str:
+    """Text as a one-line message may show it: control and bidirectional characters escaped
+    (a file name with a line break cannot forge a second log line)."""
+    return "".join(
+        (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}") if is_control(c) else c for c in text
     )
 
 

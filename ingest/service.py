@@ -12,8 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,22 +21,23 @@ import pyarrow as pa
 
 from hhp.config import Settings, pseudonym_key
 from hhp.faults import fault_point
+from hhp.sql import quote_literal
 from hhp.warehouse import Warehouse, open_warehouse
 from ingest import ledger
 from ingest.adapters import ADAPTERS
 from ingest.adapters._base import (
     FileRejected,
+    ParseConnection,
     ParseContext,
     check_text_file,
     check_utf8,
     first_violation,
-    new_connection,
-    register_pseudonym,
     run_checks,
+    stage_file,
 )
 from ingest.keys import KEY_COLUMNS, KEY_TABLE, check_key
 from ingest.landing import LandedFile, open_landing, sha256_of
-from ingest.pseudonymise import mask_identifiers
+from ingest.pseudonymise import is_control, mask_identifiers, shown_safely
 from ingest.registry import FEEDS, Study, load_registry, sync_registry
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,9 @@ LINEAGE = [
 EARLIEST_DATE = date(1950, 1, 1)
 FUTURE_TOLERANCE = timedelta(days=366)
 BATCH_ROWS = 100_000  # rows per Arrow batch checked or loaded: bounds memory for any file size
+# room for the archive's ".<sha256[:12]>" and the quarantine's ".reason.txt" within the 255
+# bytes a file system allows a name
+MAX_NAME_BYTES = 200
 
 
 class FileWaiting(Exception):
@@ -83,11 +86,30 @@ def raw_columns(fmt: str) -> list[tuple[str, str]]:
     return [("study_id", "text"), *ADAPTERS[fmt].COLUMNS, *LINEAGE]
 
 
+def check_file_name(name: str) -> None:
+    """Any name a partner's system may give a file loads (spaces, quotes, brackets, any
+    letters); not one that could act as a path or change how a message or log reads."""
+    if name in ("", ".", ".."):
+        raise FileRejected("file name", f"'{name}' is not a file name")
+    if "\\" in name:
+        raise FileRejected("file name", "the file name holds a path separator ('\\')")
+    controls = sorted({c for c in name if is_control(c)})
+    if controls:
+        shown = ", ".join(shown_safely(c) for c in controls)
+        raise FileRejected("file name", f"the file name holds control character(s) {shown}")
+    size = len(name.encode("utf-8"))
+    if size > MAX_NAME_BYTES:
+        raise FileRejected("file name", f"the file name is {size} bytes long; at most {MAX_NAME_BYTES}")
+
+
 def identify(landed: LandedFile, registry: dict[str, Study]) -> tuple[Study, str, str, date]:
     parts = landed.parts
     if len(parts) != 3:
-        raise FileRejected("landing layout", "the path must be <study_id>/<feed>/<file name>")
+        raise FileRejected(
+            "landing layout", "the path must be <study_id>/<feed>/<file name>, with no '/' in the name"
+        )
     study_id, feed, name = parts
+    check_file_name(name)
     study = registry.get(study_id)
     if study is None:
         raise FileRejected("registry", f"study '{study_id}' is not registered")
@@ -110,11 +132,12 @@ def identify(landed: LandedFile, registry: dict[str, Study]) -> tuple[Study, str
 
 def _check_date_ranges(ctx: ParseContext, fmt: str) -> None:
     latest = ctx.extract_date + FUTURE_TOLERANCE
+    plausible = f"between {quote_literal(EARLIEST_DATE)} and {quote_literal(latest)}"
     for name, kind in ADAPTERS[fmt].COLUMNS:
         if kind in ("date", "timestamp"):
             first_violation(
                 ctx,
-                f"cast({name} as date) not between date '{EARLIEST_DATE}' and date '{latest}'",
+                f"cast({name} as date) not {plausible}",
                 "plausible date",
                 f"column '{name}' holds a date before {EARLIEST_DATE} or more than a year after "
                 f"the extract date {ctx.extract_date}",
@@ -127,7 +150,7 @@ def _neutralised(name: str, kind: str) -> str:
     """Text a spreadsheet would run as a formula is stored with a leading apostrophe."""
     if kind != "text" or name.endswith("_pseudonym"):
         return name
-    starts = ", ".join(f"'{c}'" for c in FORMULA_START)
+    starts = ", ".join(quote_literal(c) for c in FORMULA_START)
     return f"case when left({name}, 1) in ({starts}) then chr(39) || {name} else {name} end as {name}"
 
 
@@ -189,11 +212,12 @@ def parse_file(
 
 
 def _load(
-    wh: Warehouse, con, landed: LandedFile, sha: str, study: Study, feed: str, fmt: str,
+    wh: Warehouse, con: ParseConnection, landed: LandedFile, sha: str, study: Study, feed: str, fmt: str,
     extract_date: date, rejected: list[tuple[int, str, str]], key: bytes,
 ) -> int:  # fmt: skip
-    """Rows, ledger entry and rejected rows in one transaction. On DuckDB the rows go from
-    the parse's temporary table into raw inside the engine; to PostgreSQL in Arrow batches."""
+    """Rows, ledger entry and rejected rows in one transaction. The rows stream from the
+    parse's sandboxed connection into raw in Arrow batches (DuckDB scans them, PostgreSQL
+    takes them by COPY): the parse never holds a connection to the warehouse."""
     now = datetime.now(UTC).replace(tzinfo=None)
     columns = ", ".join(name for name, _ in ADAPTERS[fmt].COLUMNS)
     (n,) = con.execute("select count(*) from loadable").fetchall()[0]
@@ -208,11 +232,7 @@ def _load(
     with wh.transaction():
         check_key(wh, key, lock=True)  # a rotation committed since the parse: load nothing
         wh.ensure_table(raw_table(fmt), raw_columns(fmt))
-        if wh.engine == "duckdb":
-            names = ", ".join(f'"{name}"' for name, _ in raw_columns(fmt))
-            wh.execute(f"insert into {raw_table(fmt)} ({names}) {select}", params)
-        else:
-            wh.insert_arrow(raw_table(fmt), con.sql(select, params=params).to_arrow_reader(BATCH_ROWS))
+        wh.insert_arrow(raw_table(fmt), con.sql(select, params).to_arrow_reader(BATCH_ROWS))
         ledger.record(wh, entry)
         ledger.record_rejected_rows(wh, entry, rejected)
         fault_point("ingest.uncommitted")
@@ -246,13 +266,14 @@ def ingest_file(
                     landed.key, ledger.LOADED, 0, f"same content as {earlier}", study.study_id, feed, fmt
                 )
             with (
-                tempfile.TemporaryDirectory(prefix="hhp-parse-") as spill,
-                _file_session(wh, key, Path(spill)) as (file_wh, con),
+                tempfile.TemporaryDirectory(prefix="hhp-parse-") as work,
+                ParseConnection(key, Path(work)) as con,
             ):
-                ctx = ParseContext(con, path, landed.key, study, feed, extract_date, Path(spill))
+                staged = stage_file(path, Path(work))
+                ctx = ParseContext(con, staged, landed.key, study, feed, extract_date, Path(work))
                 rejected = parse_file(ctx, fmt, lambda: _known_references(wh, study, fmt))
                 fault_point("ingest.parsed")
-                n = _load(file_wh, con, landed, sha, study, feed, fmt, extract_date, rejected, key)
+                n = _load(wh, con, landed, sha, study, feed, fmt, extract_date, rejected, key)
         except FileWaiting as waiting:
             return IngestResult(landed.key, ledger.WAITING, 0, str(waiting), study.study_id, feed, fmt)
         except FileRejected as problem:
@@ -263,21 +284,8 @@ def ingest_file(
             )
     fault_point("ingest.committed")
     landing.archive(landed.key, sha)
-    log.info("loaded %s: %d rows into %s", landed.key, n, raw_table(fmt))
+    log.info("loaded %s: %d rows into %s", shown_safely(landed.key), n, raw_table(fmt))
     return IngestResult(landed.key, ledger.LOADED, n, None, study.study_id, feed, fmt, len(rejected))
-
-
-@contextmanager
-def _file_session(wh: Warehouse, key: bytes, spill: Path) -> Iterator[tuple[Warehouse, object]]:
-    """Where one file is parsed and loaded. On DuckDB: a connection of its own to the
-    warehouse, whose temporary tables go with it, so the rows reach raw without leaving
-    the engine; on PostgreSQL: an in-memory DuckDB beside it."""
-    if wh.engine == "duckdb":
-        with wh.session() as session:
-            yield session, register_pseudonym(session.duckdb, key)
-    else:
-        with closing(new_connection(key, spill)) as con:
-            yield wh, con
 
 
 def _known_references(wh: Warehouse, study: Study, fmt: str) -> pa.Table | None:
@@ -309,7 +317,7 @@ def _quarantine(landing, wh, landed, sha, study, feed, fmt, reason) -> None:
         ledger.record(wh, entry)
     fault_point("ingest.quarantine_recorded")
     landing.quarantine(landed.key, sha, reason)
-    log.warning("quarantined %s", reason)
+    log.warning("quarantined %s", shown_safely(reason))
 
 
 def prepare_warehouse(wh: Warehouse, registry: dict[str, Study]) -> None:

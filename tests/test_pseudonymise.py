@@ -1,13 +1,13 @@
 import pytest
 
-from ingest.adapters._base import new_connection
+from ingest.adapters._base import ParseConnection
 from ingest.pseudonymise import mask_identifiers, pseudonym
 
 KEY = b"k"
 
 
 @pytest.mark.parametrize("key", [b"k", b"a demo key of thirty-two bytes!!", bytes(range(256)) * 2])
-def test_the_sql_pseudonym_is_the_python_hmac(key):
+def test_the_sql_pseudonym_is_the_python_hmac(key, tmp_path):
     """Keys shorter and longer than SHA-256's block; text with accents, quotes and emoji."""
     values = [
         "mod_ding:E1",
@@ -17,15 +17,15 @@ def test_the_sql_pseudonym_is_the_python_hmac(key):
         "x:\U0001f600",
         "",
     ]
-    con = new_connection(key)
+    con = ParseConnection(key, tmp_path)
     con.execute("create table v as select unnest(?::varchar[]) as value", [values])
     got = dict(con.execute("select value, hhp_pseudonym(value) from v").fetchall())
     assert got == {v: pseudonym(key, v) for v in values}
     assert len(set(got.values())) == len(values)
 
 
-def test_identifiers_are_normalised_and_scoped_to_the_study():
-    con = new_connection(KEY)
+def test_identifiers_are_normalised_and_scoped_to_the_study(tmp_path):
+    con = ParseConnection(KEY, tmp_path)
     emp = lambda study, v: f"hhp_pseudonym('{study}:' || upper(trim('{v}')))"  # noqa: E731
     mail = lambda study, v: f"hhp_pseudonym('{study}:' || lower(trim('{v}')))"  # noqa: E731
     a, b, c, d, e = con.execute(

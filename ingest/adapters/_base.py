@@ -1,24 +1,29 @@
-"""What every adapter shares: the parse context, file rejection, CSV/JSON reading into
-DuckDB (in memory, all text first), and parse checks that name the line and rule.
+"""What every adapter shares: the parse context and its sandboxed connection, file
+rejection, CSV/JSON reading into DuckDB (in memory, all text first), and parse checks that
+name the line and rule.
 
 An adapter module defines FORMAT, COLUMNS (the raw table's columns after pseudonymisation,
 as (name, logical type)) and parse(ctx) -> SQL selecting COLUMNS plus _row_number from
-the tables it created on ctx.con.
+the tables it created on ctx.con. Every column name an adapter puts in SQL goes through
+quote_identifier, every value through a bound parameter or quote_literal (hhp.sql).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
-from hhp.config import duckdb_memory_limit
-from ingest.pseudonymise import mask_identifiers, pseudonym_macro
+from hhp.config import ConfigError, duckdb_memory_limit
+from hhp.sql import quote_identifier, quote_literal
+from ingest.pseudonymise import mask_identifiers, pseudonym_macro, shown_safely
 from ingest.registry import Study
 
 # The machine's trouble, not the file's: these never quarantine a file; the run fails and the
@@ -29,7 +34,12 @@ MACHINE_ERRORS = (
     duckdb.InterruptException,
     duckdb.FatalException,  # the engine's own failure: never the file's
     duckdb.InternalException,
+    # the sandbox refused to open something: only a defect of ours (or a way around the
+    # quoting) can ask it to, never a file's content, so the run stops loudly
+    duckdb.PermissionException,
 )
+# characters DuckDB's readers expand as a glob: a path holding one could name other files
+GLOB_CHARACTERS = re.compile(r"[*?\[\]{}]")
 
 
 class FileRejected(Exception):
@@ -41,18 +51,79 @@ class FileRejected(Exception):
 
     def reason(self, file_key: str) -> str:
         where = f"line {self.line}: " if self.line else ""
-        return mask_identifiers(f"{file_key}: {where}{self.detail} [rule: {self.rule}]")
+        return mask_identifiers(shown_safely(f"{file_key}: {where}{self.detail} [rule: {self.rule}]"))
+
+
+class ParseConnection:
+    """An in-memory DuckDB for parsing one file, sandboxed: it can open nothing outside its
+    own folder (the file's link, scratch files, its spill), its configuration is locked, and
+    each call runs exactly one statement. So even a quoting mistake cannot read another file,
+    write one elsewhere, load an extension or run a second statement; and it never touches
+    the warehouse, which receives the parsed rows only at the load step."""
+
+    def __init__(self, key: bytes | None, folder: Path):
+        folder_text = str(folder.resolve())
+        if GLOB_CHARACTERS.search(folder_text):
+            raise ConfigError(f"the temporary folder {folder_text!r} holds a glob character (*?[]{{}})")
+        config = {
+            "memory_limit": duckdb_memory_limit(),
+            "preserve_insertion_order": True,
+            "temp_directory": folder_text,  # spills stay in the private, per-file folder
+        }
+        self._con = duckdb.connect(":memory:", config=config)
+        self._con.execute("set allowed_directories = ?", [[folder_text + os.sep]])
+        self._con.execute("set enable_external_access = false")
+        self._con.execute("set lock_configuration = true")
+        if key is not None:
+            self.execute(pseudonym_macro(key))
+
+    def _one(self, sql: str):
+        statements = self._con.extract_statements(sql)
+        if len(statements) != 1:
+            raise ValueError(f"a parse runs one statement per call, not {len(statements)}")
+        return statements[0]
+
+    def execute(self, sql: str, params: list | dict | None = None) -> duckdb.DuckDBPyConnection:
+        return self._con.execute(self._one(sql), params or [])
+
+    def sql(self, sql: str, params: list | None = None) -> duckdb.DuckDBPyRelation:
+        self._one(sql)
+        return self._con.sql(sql, params=params)
+
+    def register(self, name: str, data) -> None:
+        self._con.register(name, data)
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> ParseConnection:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def stage_file(path: Path, folder: Path) -> Path:
+    """The file under a name of ours inside the parse folder: a partner's name may hold glob
+    characters, which DuckDB's readers would expand to other files. A hard link costs nothing;
+    across file systems, a copy."""
+    staged = folder / ("landed" + (path.suffix if path.suffix[1:].isalnum() else ""))
+    try:
+        os.link(path, staged)
+    except OSError:
+        shutil.copyfile(path, staged)
+    return staged
 
 
 @dataclass
 class ParseContext:
-    con: duckdb.DuckDBPyConnection
-    path: Path
+    con: ParseConnection
+    path: Path  # the file, staged in work_dir under a name of ours (stage_file)
     file_key: str
     study: Study
     feed: str
     extract_date: date
-    work_dir: Path  # scratch space for the parse, removed after it
+    work_dir: Path  # the parse's own folder: the only place its connection may open, removed after
     checks: list[tuple[str, str, str, str]] = field(default_factory=list)  # pending: see first_violation
 
     def scratch(self, name: str) -> Path:
@@ -64,26 +135,13 @@ class ParseContext:
 
     def employee_pseudonym(self, column: str) -> str:
         """SQL for the pseudonym of an employee number column (trimmed, upper-cased)."""
-        return f"hhp_pseudonym('{self.study.study_id}:' || upper(trim({column})))"
+        prefix = quote_literal(f"{self.study.study_id}:")
+        return f"hhp_pseudonym({prefix} || upper(trim({quote_identifier(column)})))"
 
     def email_pseudonym(self, column: str) -> str:
         """SQL for the pseudonym of an email column (trimmed, lower-cased)."""
-        return f"hhp_pseudonym('{self.study.study_id}:' || lower(trim({column})))"
-
-
-def new_connection(key: bytes, spill_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB for parsing one file; within its memory limit, spilling to
-    spill_dir beyond it, so a file larger than memory streams through."""
-    config = {"memory_limit": duckdb_memory_limit(), "preserve_insertion_order": True}
-    if spill_dir is not None:
-        config["temp_directory"] = str(spill_dir)
-    return register_pseudonym(duckdb.connect(":memory:", config=config), key)
-
-
-def register_pseudonym(con: duckdb.DuckDBPyConnection, key: bytes) -> duckdb.DuckDBPyConnection:
-    """hhp_pseudonym(text) on this connection (a temporary macro: it goes with it)."""
-    con.execute(pseudonym_macro(key))
-    return con
+        prefix = quote_literal(f"{self.study.study_id}:")
+        return f"hhp_pseudonym({prefix} || lower(trim({quote_identifier(column)})))"
 
 
 def check_utf8(path: Path) -> None:
@@ -166,16 +224,16 @@ CSV_BUFFER_BYTES = 4 << 20
 
 def read_csv_as_text(ctx: ParseContext, columns: list[str], header_lines: int = 1) -> None:
     """Load the CSV into table `source` (all text) with _row_number = line in the file."""
-    spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in columns) + "}"
     try:
         ctx.con.execute(
             f"""
             create temp table source as
-            select row_number() over () + {header_lines} as _row_number, *
-            from read_csv('{ctx.path}', header = false, skip = {header_lines}, columns = {spec},
+            select row_number() over () + {header_lines:d} as _row_number, *
+            from read_csv($path, header = false, skip = {header_lines:d}, columns = $columns,
                           delim = ',', quote = '"', escape = '"', auto_detect = false,
-                          strict_mode = true, encoding = 'utf-8', buffer_size = {CSV_BUFFER_BYTES})
-            """
+                          strict_mode = true, encoding = 'utf-8', buffer_size = {CSV_BUFFER_BYTES:d})
+            """,
+            {"path": str(ctx.path), "columns": dict.fromkeys(columns, "VARCHAR")},
         )
     except MACHINE_ERRORS:
         raise
@@ -191,14 +249,14 @@ def read_json_lines(
 ) -> None:
     """Load JSON Lines into table `source` with _row_number = line in the file."""
     path = path or ctx.path
-    spec = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
     try:
         ctx.con.execute(
-            f"""
+            """
             create temp table source as
             select row_number() over () as _row_number, *
-            from read_json('{path}', format = 'newline_delimited', columns = {spec})
-            """
+            from read_json($path, format = 'newline_delimited', columns = $columns)
+            """,
+            {"path": str(path), "columns": columns},
         )
     except MACHINE_ERRORS:
         raise
@@ -238,29 +296,33 @@ def run_checks(ctx: ParseContext) -> None:
                 raise FileRejected(rule, f"{detail}{more}", line)
 
 
-def require_date(ctx: ParseContext, column: str, fmt: str, label: str, table: str = "source") -> None:
+def require_date(ctx: ParseContext, column: str, fmt: str, label: str | None = None,
+                 table: str = "source") -> None:  # fmt: skip
+    name = quote_identifier(column)
     first_violation(
         ctx,
-        f"{column} is not null and try_strptime(trim({column}), '{fmt}') is null",
+        f"{name} is not null and try_strptime(trim({name}), {quote_literal(fmt)}) is null",
         "parseable date",
-        f"column '{label}' is not a date in the form {label_format(fmt)}",
+        f"column '{label or column}' is not a date in the form {label_format(fmt)}",
         table,
     )
 
 
-def require_number(ctx: ParseContext, column: str, label: str, table: str = "source") -> None:
+def require_number(ctx: ParseContext, column: str, label: str | None = None, table: str = "source") -> None:
+    name = quote_identifier(column)
     first_violation(
         ctx,
-        f"{column} is not null and try_cast(trim({column}) as double) is null",
+        f"{name} is not null and try_cast(trim({name}) as double) is null",
         "number",
-        f"column '{label}' is not a number",
+        f"column '{label or column}' is not a number",
         table,
     )
 
 
-def require_present(ctx: ParseContext, column: str, label: str, table: str = "source") -> None:
+def require_present(ctx: ParseContext, column: str, label: str | None = None, table: str = "source") -> None:
+    name = quote_identifier(column)
     first_violation(
-        ctx, f"{column} is null or trim({column}) = ''", "required", f"column '{label}' is blank", table
+        ctx, f"{name} is null or trim({name}) = ''", "required", f"column '{label or column}' is blank", table
     )
 
 
@@ -286,10 +348,20 @@ def survey_items_sql(item_map: dict[str, str]) -> str:
 
     partner = {canonical: column for column, canonical in item_map.items()}
     return ",\n".join(
-        f"nullif(trim(\"{partner[c]}\"), '') as {c}" if c in partner else f"cast(null as varchar) as {c}"
+        f"nullif(trim({quote_identifier(partner[c])}), '') as {c}" if c in partner
+        else f"cast(null as varchar) as {c}"
         for c in ITEM_COLUMNS
-    )
+    )  # fmt: skip
 
 
 def to_date(column: str, fmt: str) -> str:
-    return f"cast(strptime(trim({column}), '{fmt}') as date)"
+    return f"cast(strptime(trim({quote_identifier(column)}), {quote_literal(fmt)}) as date)"
+
+
+def try_date(column: str, fmt: str) -> str:
+    """The column's date-time in the form fmt, or null."""
+    return f"try_strptime(trim({quote_identifier(column)}), {quote_literal(fmt)})"
+
+
+def to_timestamp(column: str, fmt: str) -> str:
+    return f"strptime(trim({quote_identifier(column)}), {quote_literal(fmt)})"

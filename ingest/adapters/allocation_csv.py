@@ -29,8 +29,8 @@ def parse(ctx: ParseContext) -> str:
     check_columns(csv_header(ctx.path)[0], HEADER)
     read_csv_as_text(ctx, HEADER)
     for column in ("participant_id", "employee_number", "email", "arm", "randomised_on"):
-        require_present(ctx, column, column)
-    require_date(ctx, "randomised_on", "%Y-%m-%d", "randomised_on")
+        require_present(ctx, column)
+    require_date(ctx, "randomised_on", "%Y-%m-%d")
     return f"""
         select
             _row_number,

@@ -10,6 +10,7 @@ from ingest.adapters._base import (
     require_number,
     require_present,
     to_date,
+    try_date,
 )
 
 FORMAT = "esr_absence_csv"
@@ -25,6 +26,8 @@ COLUMNS = [
     ("fte_days_lost", "double"),
 ]
 
+UK_DATE = "%d/%m/%Y"
+
 # (column, allocation column): every row must name someone in the study's allocation
 REFERENCE = ("employee_pseudonym", "employee_pseudonym")
 
@@ -33,25 +36,25 @@ def parse(ctx: ParseContext) -> str:
     check_columns(csv_header(ctx.path)[0], HEADER)
     read_csv_as_text(ctx, HEADER)
     for column in ("Employee Number", "Absence Type", "Absence Start Date"):
-        require_present(ctx, f'"{column}"', column)
+        require_present(ctx, column)
     for column in ("Absence Start Date", "Absence End Date"):
-        require_date(ctx, f'"{column}"', "%d/%m/%Y", column)
+        require_date(ctx, column, UK_DATE)
     for column in ("Calendar Days Lost", "FTE Days Lost"):
-        require_number(ctx, f'"{column}"', column)
+        require_number(ctx, column)
     first_violation(
         ctx,
-        "try_strptime(\"Absence End Date\", '%d/%m/%Y') < try_strptime(\"Absence Start Date\", '%d/%m/%Y')",
+        f"{try_date('Absence End Date', UK_DATE)} < {try_date('Absence Start Date', UK_DATE)}",
         "end after start",
         "the absence ends before it starts",
     )
     return f"""
         select
             _row_number,
-            {ctx.employee_pseudonym('"Employee Number"')} as employee_pseudonym,
+            {ctx.employee_pseudonym("Employee Number")} as employee_pseudonym,
             trim("Absence Type") as absence_type,
             nullif(trim("Absence Reason"), '') as absence_reason,
-            {to_date('"Absence Start Date"', "%d/%m/%Y")} as start_date,
-            {to_date('"Absence End Date"', "%d/%m/%Y")} as end_date,
+            {to_date("Absence Start Date", UK_DATE)} as start_date,
+            {to_date("Absence End Date", UK_DATE)} as end_date,
             cast(trim("Calendar Days Lost") as double) as calendar_days_lost,
             cast(trim("FTE Days Lost") as double) as fte_days_lost
         from source

@@ -4,6 +4,7 @@ The message number comes from the Subject through the registry's pattern; the Su
 itself, the sender and the IP addresses are not kept.
 """
 
+from hhp.sql import quote_literal
 from ingest.adapters._base import (
     FileRejected,
     ParseContext,
@@ -13,6 +14,8 @@ from ingest.adapters._base import (
     read_csv_as_text,
     require_number,
     require_present,
+    to_timestamp,
+    try_date,
 )
 
 FORMAT = "exchange_message_trace_csv"
@@ -47,30 +50,30 @@ def parse(ctx: ParseContext) -> str:
     pattern = ctx.feed_spec.get("message_no_pattern")
     if not pattern:
         raise FileRejected("registry", f"study {ctx.study.study_id} gives no message_no_pattern")
-    pattern = pattern.replace("'", "''")
+    message_no = f'try_cast(regexp_extract("Subject", {quote_literal(pattern)}, 1) as bigint)'
     check_columns(csv_header(ctx.path)[0], HEADER)
     read_csv_as_text(ctx, HEADER)
     for column in ("Received", "RecipientAddress", "Subject", "Status", "MessageTraceId"):
-        require_present(ctx, f'"{column}"', column)
+        require_present(ctx, column)
     first_violation(
         ctx,
-        f"try_strptime(trim(\"Received\"), '{RECEIVED_FORMAT}') is null",
+        f"{try_date('Received', RECEIVED_FORMAT)} is null",
         "parseable date",
         "column 'Received' is not a date-time in the form M/d/yyyy h:mm:ss AM",
     )
     first_violation(
         ctx,
-        f"try_cast(regexp_extract(\"Subject\", '{pattern}', 1) as bigint) is null",
+        f"{message_no} is null",
         "message number",
         f"column 'Subject' does not match the study's message pattern {pattern}",
     )
-    require_number(ctx, '"Size"', "Size")
+    require_number(ctx, "Size")
     return f"""
         select
             _row_number,
-            strptime(trim("Received"), '{RECEIVED_FORMAT}') as received_at,
-            {ctx.email_pseudonym('"RecipientAddress"')} as recipient_pseudonym,
-            cast(regexp_extract("Subject", '{pattern}', 1) as bigint) as message_no,
+            {to_timestamp("Received", RECEIVED_FORMAT)} as received_at,
+            {ctx.email_pseudonym("RecipientAddress")} as recipient_pseudonym,
+            {message_no} as message_no,
             trim("Status") as status,
             cast(trim("Size") as bigint) as size_bytes,
             trim("MessageId") as message_id,

@@ -27,9 +27,9 @@ def parse(ctx: ParseContext) -> str:
     check_columns(csv_header(ctx.path)[0], HEADER)
     read_csv_as_text(ctx, HEADER)
     for column in ("employee_number", "termination_date", "leaving_reason"):
-        require_present(ctx, column, column)
+        require_present(ctx, column)
     for column in ("termination_date", "notice_given_date"):
-        require_date(ctx, column, "%d/%m/%Y", column)
+        require_date(ctx, column, "%d/%m/%Y")
     return f"""
         select
             _row_number,

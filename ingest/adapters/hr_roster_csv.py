@@ -41,11 +41,11 @@ def parse(ctx: ParseContext) -> str:
     check_columns(csv_header(ctx.path)[0], HEADER)
     read_csv_as_text(ctx, HEADER)
     for column in ("snapshot_date", "employee_number", "hire_date", "fte"):
-        require_present(ctx, column, column)
+        require_present(ctx, column)
     for column in ("snapshot_date", "hire_date"):
-        require_date(ctx, column, "%Y-%m-%d", column)
+        require_date(ctx, column, "%Y-%m-%d")
     for column in ("fte", "contracted_hours_per_week"):
-        require_number(ctx, column, column)
+        require_number(ctx, column)
     return f"""
         select
             _row_number,

@@ -8,6 +8,7 @@ from ingest.adapters._base import (
     require_present,
     run_checks,
     to_date,
+    try_date,
 )
 
 FORMAT = "hris_absence_json"
@@ -26,15 +27,17 @@ TIME_OFF = (
     'STRUCT(type VARCHAR, reason VARCHAR, start VARCHAR, "end" VARCHAR, quantity DOUBLE, unit VARCHAR)[]'
 )
 
+ISO_DATE = "%Y-%m-%d"
+
 # (column, allocation column): every row must name someone in the study's allocation
 REFERENCE = ("worker_pseudonym", "employee_pseudonym")
 
 
 def parse(ctx: ParseContext) -> str:
     read_json_lines(ctx, {"worker_id": "VARCHAR", "extract_date": "VARCHAR", "time_off": TIME_OFF})
-    require_present(ctx, "worker_id", "worker_id")
-    require_present(ctx, "extract_date", "extract_date")
-    require_date(ctx, "extract_date", "%Y-%m-%d", "extract_date")
+    require_present(ctx, "worker_id")
+    require_present(ctx, "extract_date")
+    require_date(ctx, "extract_date", ISO_DATE)
     first_violation(ctx, "time_off is null", "required", "field 'time_off' is missing")
     run_checks(ctx)  # before the records are unnested
     ctx.con.execute(
@@ -49,12 +52,12 @@ def parse(ctx: ParseContext) -> str:
         "create temp table flat as select _row_number, worker_id, extract_date, item_no, item.* from items"
     )
     for column in ("type", "start"):
-        require_present(ctx, f'"{column}"', f"time_off.{column}", table="flat")
+        require_present(ctx, column, f"time_off.{column}", table="flat")
     for column in ("start", "end"):
-        require_date(ctx, f'"{column}"', "%Y-%m-%d", f"time_off.{column}", table="flat")
+        require_date(ctx, column, ISO_DATE, f"time_off.{column}", table="flat")
     first_violation(
         ctx,
-        "try_strptime(\"end\", '%Y-%m-%d') < try_strptime(start, '%Y-%m-%d')",
+        f"{try_date('end', ISO_DATE)} < {try_date('start', ISO_DATE)}",
         "end after start",
         "time_off ends before it starts",
         table="flat",
@@ -70,12 +73,12 @@ def parse(ctx: ParseContext) -> str:
         select
             _row_number,
             {ctx.employee_pseudonym("worker_id")} as worker_pseudonym,
-            {to_date("extract_date", "%Y-%m-%d")} as extract_date,
+            {to_date("extract_date", ISO_DATE)} as extract_date,
             item_no,
             trim("type") as absence_type,
             nullif(trim(reason), '') as reason,
-            {to_date('"start"', "%Y-%m-%d")} as start_date,
-            {to_date('"end"', "%Y-%m-%d")} as end_date,
+            {to_date("start", ISO_DATE)} as start_date,
+            {to_date("end", ISO_DATE)} as end_date,
             quantity,
             trim(unit) as unit
         from flat

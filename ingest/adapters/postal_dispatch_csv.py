@@ -29,9 +29,9 @@ def parse(ctx: ParseContext) -> str:
     check_columns(csv_header(ctx.path)[0], HEADER)
     read_csv_as_text(ctx, HEADER)
     for column in ("participant_id", "letter_ref", "dispatched_on", "returned_undelivered"):
-        require_present(ctx, column, column)
+        require_present(ctx, column)
     for column in ("dispatched_on", "returned_on"):
-        require_date(ctx, column, "%Y-%m-%d", column)
+        require_date(ctx, column, "%Y-%m-%d")
     first_violation(
         ctx, "upper(trim(returned_undelivered)) not in ('Y', 'N')", "value set",
         "column 'returned_undelivered' is not Y or N",

@@ -7,6 +7,7 @@ Names, emails, IP addresses and locations are dropped.
 """
 
 from hhp.instruments import ITEM_COLUMNS
+from hhp.sql import quote_identifier, quote_literal
 from ingest.adapters._base import (
     FileRejected,
     ParseContext,
@@ -17,6 +18,8 @@ from ingest.adapters._base import (
     require_number,
     require_present,
     survey_items_sql,
+    to_timestamp,
+    try_date,
 )
 
 FORMAT = "qualtrics_csv"
@@ -56,11 +59,7 @@ COLUMNS = [
     *((item, "text") for item in ITEM_COLUMNS),
 ]
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
-FINISHED = {"True": "true", "False": "false", "1": "true", "0": "false", "TRUE": "true", "FALSE": "false"}
-
-
-def _timestamp(column: str) -> str:
-    return f"strptime(trim(\"{column}\"), '{TIMESTAMP_FORMAT}')"
+FINISHED = {"True": True, "False": False, "1": True, "0": False, "TRUE": True, "FALSE": False}
 
 
 # (column, allocation column): every row must name someone in the study's allocation
@@ -75,17 +74,17 @@ def parse(ctx: ParseContext) -> str:
     check_columns(csv_header(ctx.path)[0], header, ordered=False)
     read_csv_as_text(ctx, csv_header(ctx.path)[0], header_lines=3)
     for column in ("Status", "RecordedDate", "ResponseId", "ExternalReference", "wave", "Finished"):
-        require_present(ctx, f'"{column}"', column)
+        require_present(ctx, column)
     for column in ("StartDate", "EndDate", "RecordedDate"):
         first_violation(
             ctx,
-            f'"{column}" is not null and try_strptime(trim("{column}"), \'{TIMESTAMP_FORMAT}\') is null',
+            f"{quote_identifier(column)} is not null and {try_date(column, TIMESTAMP_FORMAT)} is null",
             "parseable date",
             f"column '{column}' is not a date-time in the form YYYY-MM-DD HH:MM:SS",
         )
     for column in ("Progress", "Duration (in seconds)"):
-        require_number(ctx, f'"{column}"', column)
-    allowed = ", ".join(f"'{v}'" for v in FINISHED)
+        require_number(ctx, column)
+    allowed = ", ".join(quote_literal(v) for v in FINISHED)
     first_violation(
         ctx,
         f'trim("Finished") not in ({allowed})',
@@ -93,7 +92,9 @@ def parse(ctx: ParseContext) -> str:
         "column 'Finished' is not True/False or 1/0",
     )
     finished = (
-        'case trim("Finished") ' + " ".join(f"when '{k}' then {v}" for k, v in FINISHED.items()) + " end"
+        'case trim("Finished") '
+        + " ".join(f"when {quote_literal(k)} then {quote_literal(v)}" for k, v in FINISHED.items())
+        + " end"
     )
     items = survey_items_sql(item_map)
     return f"""
@@ -103,9 +104,9 @@ def parse(ctx: ParseContext) -> str:
             trim("ExternalReference") as participant_id,
             trim(wave) as wave,
             trim("Status") as status,
-            {_timestamp("StartDate")} as started_at,
-            {_timestamp("EndDate")} as ended_at,
-            {_timestamp("RecordedDate")} as recorded_at,
+            {to_timestamp("StartDate", TIMESTAMP_FORMAT)} as started_at,
+            {to_timestamp("EndDate", TIMESTAMP_FORMAT)} as ended_at,
+            {to_timestamp("RecordedDate", TIMESTAMP_FORMAT)} as recorded_at,
             cast(trim("Progress") as double) as progress,
             cast(trim("Duration (in seconds)") as double) as duration_seconds,
             {finished} as finished,

@@ -5,6 +5,7 @@ A cumulative export repeats earlier events: staging keeps the newest per record 
 """
 
 from hhp.instruments import ITEM_COLUMNS
+from hhp.sql import quote_literal
 from ingest.adapters._base import (
     FileRejected,
     ParseContext,
@@ -14,6 +15,7 @@ from ingest.adapters._base import (
     read_csv_as_text,
     require_present,
     survey_items_sql,
+    try_date,
 )
 
 FORMAT = "redcap_csv"
@@ -27,6 +29,7 @@ COLUMNS = [
     *((item, "text") for item in ITEM_COLUMNS),
 ]
 NOT_COMPLETED = "[not completed]"
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M"
 
 # (column, allocation column): every row must name someone in the study's allocation
 REFERENCE = ("record_id", "participant_id")
@@ -40,11 +43,11 @@ def parse(ctx: ParseContext) -> str:
     check_columns(csv_header(ctx.path)[0], header)
     read_csv_as_text(ctx, csv_header(ctx.path)[0])
     for column in ("record_id", "redcap_event_name", "wellbeing_complete"):
-        require_present(ctx, column, column)
+        require_present(ctx, column)
     first_violation(
         ctx,
-        f"wellbeing_timestamp is not null and wellbeing_timestamp <> '{NOT_COMPLETED}' "
-        "and try_strptime(trim(wellbeing_timestamp), '%Y-%m-%d %H:%M') is null",
+        f"wellbeing_timestamp is not null and wellbeing_timestamp <> {quote_literal(NOT_COMPLETED)} "
+        f"and {try_date('wellbeing_timestamp', TIMESTAMP_FORMAT)} is null",
         "parseable date",
         "column 'wellbeing_timestamp' is not YYYY-MM-DD HH:MM or [not completed]",
     )
@@ -58,7 +61,7 @@ def parse(ctx: ParseContext) -> str:
             _row_number,
             trim(record_id) as record_id,
             trim(redcap_event_name) as redcap_event_name,
-            try_strptime(trim(wellbeing_timestamp), '%Y-%m-%d %H:%M') as recorded_at,
+            {try_date("wellbeing_timestamp", TIMESTAMP_FORMAT)} as recorded_at,
             cast(trim(wellbeing_complete) as bigint) as wellbeing_complete,
             {items}
         from source

@@ -39,7 +39,7 @@ REFERENCE = ("email_pseudonym", "email_pseudonym")
 def parse(ctx: ParseContext) -> str:
     read_json_lines(ctx, FIELDS)
     for field in ("email", "timestamp", "event", "sg_event_id"):
-        require_present(ctx, f'"{field}"', field)
+        require_present(ctx, field)
     first_violation(
         ctx, "try_cast(\"timestamp\" as bigint) is null", "number",
         "field 'timestamp' is not Unix seconds",

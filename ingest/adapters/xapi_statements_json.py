@@ -5,6 +5,7 @@ _row_number is the statement's position in the document (1-based). The actor's m
 in UTC.
 """
 
+from hhp.sql import quote_literal
 from ingest.adapters._base import ParseContext, first_violation, read_json_lines, require_present
 from ingest.adapters._json_stream import list_as_json_lines
 
@@ -42,19 +43,21 @@ def parse(ctx: ParseContext) -> str:
         """
         create or replace temp table source as
         select
-            _row_number, id, actor.mbox as mbox, verb.id as verb_id, object.id as object_id,
+            _row_number, id, actor.mbox as mbox, substr(actor.mbox, 8) as email, verb.id as verb_id,
+            object.id as object_id,
             result.completion as completion, "timestamp", stored
         from source
         """
     )
     for column, label in (("id", "id"), ("mbox", "actor.mbox"), ("verb_id", "verb.id"),
-                          ("object_id", "object.id"), ('"timestamp"', "timestamp")):  # fmt: skip
+                          ("object_id", "object.id"), ("timestamp", "timestamp")):  # fmt: skip
         require_present(ctx, column, label)
     first_violation(
         ctx, "mbox not like 'mailto:%'", "value set", "field 'actor.mbox' is not a mailto: address"
     )
+    verbs = ", ".join(quote_literal(VERBS + verb) for verb in ("launched", "progressed", "completed"))
     first_violation(
-        ctx, f"verb_id not in ('{VERBS}launched', '{VERBS}progressed', '{VERBS}completed')",
+        ctx, f"verb_id not in ({verbs})",
         "value set", "field 'verb.id' is not launched, progressed or completed",
     )  # fmt: skip
     first_violation(
@@ -69,8 +72,8 @@ def parse(ctx: ParseContext) -> str:
         select
             _row_number,
             id as statement_id,
-            {ctx.email_pseudonym("substr(mbox, 8)")} as email_pseudonym,
-            replace(verb_id, '{VERBS}', '') as verb,
+            {ctx.email_pseudonym("email")} as email_pseudonym,
+            replace(verb_id, {quote_literal(VERBS)}, '') as verb,
             object_id,
             cast(regexp_extract(object_id, '/(\\d+)$', 1) as bigint) as module_no,
             completion,
