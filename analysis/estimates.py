@@ -359,11 +359,11 @@ def write_analysis(wh: Warehouse, tables: dict[str, pd.DataFrame]) -> None:
     import pyarrow as pa
 
     with wh.transaction():
-        for name, frame in tables.items():
-            wh.execute(f"drop table if exists analysis.{name}")
-            wh.ensure_table(f"analysis.{name}", [(c, _kind(frame[c])) for c in frame.columns])
+        for table, frame in tables.items():
+            wh.execute(f"drop table if exists analysis.{table}")
+            wh.ensure_table(f"analysis.{table}", [(c, _kind(frame[c])) for c in frame.columns])
             if len(frame):
-                wh.insert_arrow(f"analysis.{name}", pa.Table.from_pandas(frame, preserve_index=False))
+                wh.insert_arrow(f"analysis.{table}", pa.Table.from_pandas(frame, preserve_index=False))
 
 
 def run_analysis(wh: Warehouse) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:

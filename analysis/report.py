@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from analysis.estimates import DOMAINS, run_analysis
 from analysis.forest import Line, forest_svg
 from hhp.config import Settings
+from hhp.sql import quote_literal
 from hhp.warehouse import open_warehouse
 from ingest.ledger import data_release
 
@@ -322,10 +323,10 @@ def export_for_leads(settings: Settings) -> Path:
             "select table_name from information_schema.tables where table_schema = 'reporting' "
             "and table_catalog = current_database() order by table_name"
         ).fetchall()]  # fmt: skip
-        con.execute(f"attach '{partial}' as leads")
+        con.execute(f"attach {quote_literal(str(partial))} as leads")
         try:
-            for name in views:
-                con.execute(f"create table leads.main.{name} as select * from reporting.{name}")
+            for view in views:
+                con.execute(f"create table leads.main.{view} as select * from reporting.{view}")
         finally:
             con.execute("detach leads")
     partial.replace(target)

@@ -16,6 +16,7 @@ from expectations import trial
 from expectations.gate import run_gate
 from expectations.marts import OUTCOME_RANGES
 from hhp.config import load_settings
+from hhp.sql import quote_literal
 from hhp.warehouse import open_warehouse
 from ingest.registry import load_registry
 
@@ -24,15 +25,15 @@ def bare_aggregates(settings) -> int:
     """The figures the gate reports, computed by plain SQL; returns the number of queries."""
     queries = 0
     ranges = " ".join(
-        f", count(*) filter (where outcome_code = '{code}' and (value < {low}"
+        f", count(*) filter (where outcome_code = {quote_literal(code)} and (value < {low}"
         + (f" or value > {high}" if high is not None else "")
         + "))"
         for code, (low, high) in OUTCOME_RANGES.items()
     )
-    codes = ", ".join(f"'{c}'" for c in OUTCOME_RANGES)
+    codes = ", ".join(quote_literal(c) for c in OUTCOME_RANGES)
     with open_warehouse(settings) as wh:
         for study_id, study in load_registry().items():
-            arms = ", ".join(f"'{a}'" for a in study.arms)
+            arms = ", ".join(quote_literal(a) for a in study.arms)
             wh.query(
                 f"select count(*), count(*) filter (where arm not in ({arms})), "
                 "count(*) filter (where randomised_on is null), count(*) - count(distinct participant_id) "

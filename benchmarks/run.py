@@ -25,6 +25,7 @@ import duckdb
 
 from benchmarks.scale_data import STUDY, write_programme
 from hhp import REPO_ROOT
+from hhp.sql import quote_literal
 
 BIN = Path(sys.executable).parent
 RESULTS = REPO_ROOT / "benchmarks" / "results.json"
@@ -79,12 +80,12 @@ def _hold_back_last_week(files: Path, later_root: Path) -> Path:
     later = later_root / STUDY / "delivery" / "message_trace_2026-05-07.csv"
     later.parent.mkdir(parents=True)
     con = duckdb.connect()
-    source = f"read_csv('{trace}', all_varchar = true, header = true)"
+    source = f"read_csv({quote_literal(str(trace))}, all_varchar = true, header = true)"
     earlier = trace.with_suffix(".tmp")
     for condition, target in (("like", later), ("not like", earlier)):
         con.execute(
-            f"copy (select * from {source} where Subject {condition} '{LAST_WEEK}%') "
-            f"to '{target}' (header, force_quote *)"
+            f"copy (select * from {source} where Subject {condition} {quote_literal(LAST_WEEK + '%')}) "
+            f"to {quote_literal(str(target))} (header, force_quote *)"
         )
     earlier.replace(trace)
     return later_root
@@ -98,11 +99,11 @@ def _engine_reader(files: Path, only: Path | None = None) -> dict[str, dict]:
     paths = [only] if only else sorted(p for p in (files / STUDY).rglob("*") if p.is_file())
     for i, path in enumerate(paths):
         if path.suffix == ".jsonl":
-            reader = f"read_json('{path}', format = 'newline_delimited')"
+            reader = f"read_json({quote_literal(str(path))}, format = 'newline_delimited')"
         elif path.parent.name == "survey":
-            reader = f"read_csv('{path}', all_varchar = true, skip = 3, header = false)"
+            reader = f"read_csv({quote_literal(str(path))}, all_varchar = true, skip = 3, header = false)"
         else:
-            reader = f"read_csv('{path}', all_varchar = true, header = true)"
+            reader = f"read_csv({quote_literal(str(path))}, all_varchar = true, header = true)"
         started = time.perf_counter()
         con.execute(f"create table t{i} as select * from {reader}")
         out[str(path.relative_to(files))] = {"seconds": time.perf_counter() - started}

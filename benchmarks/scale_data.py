@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from hhp.generator import generate
+from hhp.sql import quote_identifier, quote_literal
 
 STUDY = "mod_ding"
 
@@ -40,13 +41,14 @@ def _replicate_csv(
     con, source: Path, target: Path, copies: int, rewrite: dict[str, str], extra: str = ""
 ) -> int:
     header = next(csv.reader(source.open(newline="")))
-    columns = ", ".join(f'{rewrite.get(c, f"{chr(34)}{c}{chr(34)}")} as "{c}"' for c in header)
+    columns = ", ".join(f"{rewrite.get(c, quote_identifier(c))} as {quote_identifier(c)}" for c in header)
     con.execute(
-        f"copy (select {columns} from read_csv('{source}', all_varchar = true, header = true) "
+        f"copy (select {columns} from read_csv({quote_literal(str(source))}, all_varchar = true, "
+        "header = true) "
         f"cross join range({copies}) as c(k) {extra} order by k) "
-        f"to '{target}' (header, quote '\"', force_quote *)"
+        f"to {quote_literal(str(target))} (header, quote '\"', force_quote *)"
     )
-    return con.execute(f"select count(*) from read_csv('{target}', all_varchar = true)").fetchone()[0]
+    return con.execute("select count(*) from read_csv(?, all_varchar = true)", [str(target)]).fetchone()[0]
 
 
 def write_programme(
@@ -112,12 +114,12 @@ def _replicate_hris(con, source: Path, target: Path, copies: int) -> int:
     """JSON Lines, one worker per line with their time off."""
     con.execute(
         f"copy (select {_new_staff('worker_id', 'employee')} as worker_id, extract_date, time_off "
-        f"from read_json('{source}', format = 'newline_delimited') cross join range({copies}) as c(k) "
-        "order by k) "
-        f"to '{target}' (format json)"
+        f"from read_json({quote_literal(str(source))}, format = 'newline_delimited') "
+        f"cross join range({copies}) as c(k) order by k) "
+        f"to {quote_literal(str(target))} (format json)"
     )
     return con.execute(
-        f"select sum(len(time_off)) from read_json('{target}', format = 'newline_delimited')"
+        "select sum(len(time_off)) from read_json(?, format = 'newline_delimited')", [str(target)]
     ).fetchone()[0]
 
 

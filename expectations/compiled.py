@@ -19,24 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from expectations.runner import Finding
+from hhp.sql import quote_identifier, quote_literal
 
 FirstRow = Callable[[str], tuple]  # runs a query on the engine, returns its first row
 
 # row conditions of the two forms the suites use: col("a")=="x" (great_expectations), a=="x" (pandas)
 CONDITION = re.compile(r"""^\s*(?:col\(\s*"(\w+)"\s*\)|(\w+))\s*==\s*(["'])(.*?)\3\s*$""")
 UNIQUE = {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)
@@ -59,13 +48,13 @@ def _condition(expectation) -> str | None:
     if isinstance(condition, dict) and condition.get("type") == "comparison":
         if condition.get("operator") != "==":
             return None
-        return f"{_quote(condition['column']['name'])} = {_literal(condition['parameter'])}"
+        return f"{quote_identifier(condition['column']['name'])} = {quote_literal(condition['parameter'])}"
     if isinstance(condition, dict):
         condition = condition.get("pass_through_filter")
     match = CONDITION.match(str(condition))
     if not match:
         return None
-    return f"{_quote(match[1] or match[2])} = {_literal(match[4])}"
+    return f"{quote_identifier(match[1] or match[2])} = {quote_literal(match[4])}"
 
 
 def compile_expectation(expectation, engine: str = "duckdb") -> Compiled | None:
@@ -77,7 +66,7 @@ def compile_expectation(expectation, engine: str = "duckdb") -> Compiled | None:
         return None
     column = kwargs.get("column")
     if kind == "expect_column_pair_values_a_to_be_greater_than_b":
-        a, b = _quote(kwargs["column_A"]), _quote(kwargs["column_B"])
+        a, b = quote_identifier(kwargs["column_A"]), quote_identifier(kwargs["column_B"])
         if kwargs.get("ignore_row_if", "both_values_are_missing") != "both_values_are_missing":
             return None
         operator = ">=" if kwargs.get("or_equal") else ">"
@@ -91,24 +80,24 @@ def compile_expectation(expectation, engine: str = "duckdb") -> Compiled | None:
         )
     if column is None:
         return None
-    quoted = _quote(column)
+    quoted = quote_identifier(column)
     missing = f"{quoted} is null"
     if kind == "expect_column_values_to_not_be_null":
         return Compiled(expectation, column, None, condition, "false", missing)
     if kind == "expect_column_values_to_be_in_set":
-        values = ", ".join(_literal(v) for v in kwargs["value_set"])
+        values = ", ".join(quote_literal(v) for v in kwargs["value_set"])
         return Compiled(expectation, column, column, condition, missing, f"{quoted} not in ({values})")
     if kind == "expect_column_values_to_match_regex":
-        pattern = _literal(kwargs["regex"])
-        matches = f"{quoted} ~ {pattern}" if engine == "postgres" else f"regexp_matches({quoted}, {pattern})"
+        regex = quote_literal(kwargs["regex"])
+        matches = f"{quoted} ~ {regex}" if engine == "postgres" else f"regexp_matches({quoted}, {regex})"
         return Compiled(expectation, column, column, condition, missing, f"not {matches}")
     if kind == "expect_column_values_to_be_between":
         low, high = kwargs.get("min_value"), kwargs.get("max_value")
         tests = []
         if low is not None:
-            tests.append(f"{quoted} {'<=' if kwargs.get('strict_min') else '<'} {_literal(low)}")
+            tests.append(f"{quoted} {'<=' if kwargs.get('strict_min') else '<'} {quote_literal(low)}")
         if high is not None:
-            tests.append(f"{quoted} {'>=' if kwargs.get('strict_max') else '>'} {_literal(high)}")
+            tests.append(f"{quoted} {'>=' if kwargs.get('strict_max') else '>'} {quote_literal(high)}")
         return Compiled(expectation, column, column, condition, missing, " or ".join(tests) or "false")
     return None
 
@@ -138,13 +127,13 @@ def validate(
     if any(c is None for c in row_wise):
         raise ValueError(f"{suite_name}: an expectation has no SQL form; check compiles() first")
     if row_wise:
-        line = _quote(line_column) if line_column else None
+        line = quote_identifier(line_column) if line_column else None
         selects = []
         for c in row_wise:
             broken = f"({c.condition}) and not ({c.skipped}) and ({c.unexpected})"
             example = "null"
             if c.example_column and "pseudonym" not in c.example_column:  # never quote a pseudonym
-                value = _quote(c.example_column)
+                value = quote_identifier(c.example_column)
                 first = (
                     f"min(cast({value} as varchar))"
                     if engine == "postgres"
@@ -174,14 +163,14 @@ def validate(
 def _uniqueness(first_row: FirstRow, table, suite_name, expectation, line_column, where) -> Finding:
     kwargs = expectation.configuration.kwargs
     columns = kwargs.get("column_list") or [kwargs["column"]]
-    key = ", ".join(_quote(c) for c in columns)
-    present = " or ".join(f"{_quote(c)} is not null" for c in columns)
-    first = f"min({_quote(line_column)})" if line_column else "null"
+    grouping = ", ".join(quote_identifier(c) for c in columns)
+    present = " or ".join(f"{quote_identifier(c)} is not null" for c in columns)
+    first = f"min({quote_identifier(line_column)})" if line_column else "null"
     unexpected, first_line, total = first_row(
         f"""
         with keys as (
             select count(*) as occurrences, {first} as first_line
-            from {table} where ({where}) and ({present}) group by {key}
+            from {table} where ({where}) and ({present}) group by {grouping}
         )
         select
             coalesce(sum(occurrences) filter (where occurrences > 1), 0),

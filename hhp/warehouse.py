@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from hhp.config import ConfigError, Settings, duckdb_memory_limit
+from hhp.sql import quote_identifier
 
 # Logical column types used by the raw tables, per engine.
 TYPES = {
@@ -56,7 +57,8 @@ class Warehouse:
         if self.engine == "postgres":
             import psycopg2
 
-            self._con = psycopg2.connect(settings.warehouse)
+            # a literal's backslash is never an escape (hhp.sql quotes by the standard)
+            self._con = psycopg2.connect(settings.warehouse, options="-c standard_conforming_strings=on")
             self._refuse_superuser()
         else:
             import duckdb
@@ -166,7 +168,7 @@ class Warehouse:
     def ensure_table(self, qualified: str, columns: Sequence[tuple[str, str]]) -> None:
         schema = qualified.split(".")[0]
         types = TYPES[self.engine]
-        body = ", ".join(f'"{name}" {types[kind]}' for name, kind in columns)
+        body = ", ".join(f"{quote_identifier(column)} {types[kind]}" for column, kind in columns)
         if not self.query("select 1 from information_schema.schemata where schema_name = %s", [schema]):
             self.execute(f"create schema {schema}")  # on PostgreSQL the owner made them: no right needed
         self.execute(f"create table if not exists {qualified} ({body})")
@@ -179,11 +181,13 @@ class Warehouse:
     def insert_arrow(self, qualified: str, data: pa.Table | pa.RecordBatchReader) -> None:
         """Bulk insert: DuckDB scans the Arrow data, PostgreSQL takes it by COPY, batch by
         batch, so a reader of any length streams."""
-        names = ", ".join(f'"{n}"' for n in data.schema.names)
+        column_list = ", ".join(quote_identifier(column) for column in data.schema.names)
         if self.engine == "duckdb":
             self._con.register("_hhp_batch", data)
             try:
-                self._con.execute(f"insert into {qualified} ({names}) select {names} from _hhp_batch")
+                self._con.execute(
+                    f"insert into {qualified} ({column_list}) select {column_list} from _hhp_batch"
+                )
             finally:
                 self._con.unregister("_hhp_batch")
             return
@@ -193,7 +197,7 @@ class Warehouse:
                 buffer = io.BytesIO()
                 pacsv.write_csv(batch, buffer, pacsv.WriteOptions(include_header=False))
                 buffer.seek(0)
-                cur.copy_expert(f"copy {qualified} ({names}) from stdin with (format csv)", buffer)
+                cur.copy_expert(f"copy {qualified} ({column_list}) from stdin with (format csv)", buffer)
         if not self._in_transaction:
             self._con.commit()
 

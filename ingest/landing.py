@@ -18,6 +18,28 @@ from pathlib import Path
 from hhp.config import Settings
 
 REASON_SUFFIX = ".reason.txt"
+NAME_BYTES = 255  # what a file system allows one name
+KEY_BYTES = 1024  # what S3 allows a key
+
+
+def fitted(name: str, ending: str, limit: int = NAME_BYTES) -> str:
+    """name + ending, the name cut (at a character) so that both fit in limit bytes: a
+    partner's long name still gets its reason file and its re-sent variant."""
+    room = limit - len(ending.encode("utf-8"))
+    return name.encode("utf-8")[:room].decode("utf-8", "ignore") + ending
+
+
+def variant(name: str, sha256: str) -> str:
+    """The name a re-sent file with new content is kept under, beside the first."""
+    stem, dot, suffix = name.rpartition(".") if "." in name else (name, "", "")
+    return fitted(stem, f".{sha256[:12]}{dot}{suffix}")
+
+
+def local_name(key: str) -> str:
+    """A name of ours for a downloaded copy (a partner's name may be too long or hold glob
+    characters); the extension kept where it is plain."""
+    suffix = Path(key).suffix
+    return "landed" + (suffix if suffix[1:].isalnum() else "")
 
 
 @dataclass(frozen=True)
@@ -90,7 +112,7 @@ class LocalLanding:
     def archived_copy(self, key: str, sha256: str) -> Iterator[Path]:
         """The archived file with this key and content (a re-sent name is archived beside it)."""
         plain = self.archive_root / key
-        for path in (plain, plain.with_name(f"{plain.stem}.{sha256[:12]}{plain.suffix}")):
+        for path in (plain, plain.with_name(variant(plain.name, sha256))):
             if path.exists() and sha256_of(path) == sha256:
                 yield path
                 return
@@ -99,7 +121,7 @@ class LocalLanding:
     def _move(self, key: str, root: Path, sha256: str) -> Path:
         target = root / key
         if target.exists() and sha256_of(target) != sha256:  # a re-sent name with new content
-            target = target.with_name(f"{target.stem}.{sha256[:12]}{target.suffix}")
+            target = target.with_name(variant(target.name, sha256))
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self.root / key, target)
         return target
@@ -109,7 +131,7 @@ class LocalLanding:
 
     def quarantine(self, key: str, sha256: str, reason: str) -> None:
         target = self._move(key, self.quarantine_root, sha256)
-        target.with_name(target.name + REASON_SUFFIX).write_text(reason + "\n", encoding="utf-8")
+        target.with_name(fitted(target.name, REASON_SUFFIX)).write_text(reason + "\n", encoding="utf-8")
 
 
 class S3Landing:
@@ -155,7 +177,7 @@ class S3Landing:
     @contextmanager
     def local_copy(self, key: str) -> Iterator[Path]:
         with tempfile.TemporaryDirectory(prefix="hhp-landing-") as tmp:
-            path = Path(tmp) / Path(key).name
+            path = Path(tmp) / local_name(key)
             self.s3.download_file(self.bucket, self._object(self.prefix, key), str(path))
             yield path
 
@@ -163,15 +185,16 @@ class S3Landing:
     def archived_copy(self, key: str, sha256: str) -> Iterator[Path]:
         """The archived object with this key and content, downloaded to a temporary file."""
         plain = self._object(self.archive_prefix, key)
-        stem, dot, suffix = plain.rpartition(".")
-        for name in (plain, f"{stem}.{sha256[:12]}{dot}{suffix}"):
+        folder, _, plain_name = plain.rpartition("/")
+        resent = f"{folder}/{variant(plain_name, sha256)}" if folder else variant(plain_name, sha256)
+        for name in (plain, resent):
             try:
                 head = self.s3.head_object(Bucket=self.archive_bucket, Key=name)
             except self.s3.exceptions.ClientError:
                 continue
             if head["Metadata"].get("sha256") == sha256:
                 with tempfile.TemporaryDirectory(prefix="hhp-archive-") as tmp:
-                    path = Path(tmp) / Path(key).name
+                    path = Path(tmp) / local_name(key)
                     self.s3.download_file(self.archive_bucket, name, str(path))
                     yield path
                     return
@@ -183,8 +206,8 @@ class S3Landing:
         try:  # a re-sent name with new content keeps both versions, as in a local folder
             existing = self.s3.head_object(Bucket=bucket, Key=target)["Metadata"].get("sha256")
             if existing != sha256:
-                stem, dot, suffix = target.rpartition(".")
-                target = f"{stem}.{sha256[:12]}{dot}{suffix}"
+                folder, _, name = target.rpartition("/")
+                target = f"{folder}/{variant(name, sha256)}" if folder else variant(name, sha256)
         except self.s3.exceptions.ClientError:
             pass
         self.s3.copy_object(Bucket=bucket, Key=target, CopySource=source, MetadataDirective="REPLACE",
@@ -199,7 +222,7 @@ class S3Landing:
         target = self._move(key, self.quarantine_bucket, self.quarantine_prefix, sha256)
         self.s3.put_object(
             Bucket=self.quarantine_bucket,
-            Key=target + REASON_SUFFIX,
+            Key=fitted(target, REASON_SUFFIX, KEY_BYTES),
             Body=(reason + "\n").encode("utf-8"),
         )
 

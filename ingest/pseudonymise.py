@@ -11,6 +11,8 @@ import hmac
 import re
 import unicodedata
 
+from hhp.sql import quote_identifier, quote_literal
+
 PSEUDONYM_HEX_CHARS = 32  # 128 bits: no collisions at any realistic workforce size
 HMAC_BLOCK = 64  # SHA-256's block size in bytes
 
@@ -38,11 +40,11 @@ def pseudonym_macro(key: bytes, name: str = "hhp_pseudonym") -> str:
     spelt in SQL over DuckDB's own sha256, so it runs in the engine, on every core, with no
     Python per row. The key is in the connection's temporary catalogue only, never in a file."""
     padded = (hashlib.sha256(key).digest() if len(key) > HMAC_BLOCK else key).ljust(HMAC_BLOCK, b"\0")
-    inner = bytes(b ^ 0x36 for b in padded).hex()
-    outer = bytes(b ^ 0x5C for b in padded).hex()
+    inner = quote_literal(bytes(b ^ 0x36 for b in padded).hex())
+    outer = quote_literal(bytes(b ^ 0x5C for b in padded).hex())
     return (
-        f"create or replace temp macro {name}(value) as "
-        f"left(sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode(value)))), "
+        f"create or replace temp macro {quote_identifier(name)}(value) as "
+        f"left(sha256(unhex({outer}) || unhex(sha256(unhex({inner}) || encode(value)))), "
         f"{PSEUDONYM_HEX_CHARS})"
     )
 

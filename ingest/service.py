@@ -185,8 +185,10 @@ def parse_file(
         check_utf8(ctx.path)
         raise
     run_checks(ctx)
-    names = ["_row_number", *(_neutralised(name, kind) for name, kind in adapter.COLUMNS)]
-    ctx.con.execute(f"create temp table parsed as select {', '.join(names)} from ({select})")
+    select_list = ", ".join(
+        ["_row_number", *(_neutralised(column, kind) for column, kind in adapter.COLUMNS)]
+    )
+    ctx.con.execute(f"create temp table parsed as select {select_list} from ({select})")
     _check_date_ranges(ctx, fmt)
     suite = landing_expectations(fmt, ctx.study)
     findings = validate_table(ctx.con, "parsed", f"{fmt}.landing", suite, BATCH_ROWS)

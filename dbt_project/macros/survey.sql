@@ -5,7 +5,7 @@
         when '{{ code }}' then {{ code }}
         {%- endfor %}
         {%- for text, code in var('choice_codes').items() %}
-        when '{{ text | replace("'", "''") }}' then {{ code }}
+        when {{ sql_literal(text) }} then {{ code }}
         {%- endfor %}
     end
 {%- endmacro %}
@@ -22,5 +22,10 @@
 
 {# A list of strings as SQL literals: 'a', 'b'. #}
 {% macro sql_list(values) -%}
-    {%- for value in values %}'{{ value | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+    {%- for value in values %}{{ sql_literal(value) }}{% if not loop.last %}, {% endif %}{% endfor -%}
+{%- endmacro %}
+
+{# A text as an SQL literal: the one place the project quotes a value (hhp.sql's quote_literal in dbt). #}
+{% macro sql_literal(value) -%}
+    '{{ value | string | replace("'", "''") }}'
 {%- endmacro %}
