@@ -81,7 +81,7 @@ class LocalLanding:
         target = self.root / key
         target.parent.mkdir(parents=True, exist_ok=True)
         # copy under a hidden name, then rename: a half-copied file is never seen as landed
-        partial = target.with_name(f".{target.name}.partial")
+        partial = target.with_name(fitted(f".{target.name}", ".partial"))
         shutil.copyfile(source, partial)
         os.replace(partial, target)
 

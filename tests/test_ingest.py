@@ -408,3 +408,28 @@ def test_dbt_and_the_adapters_name_the_same_survey_items():
 
     project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
     assert tuple(project["vars"]["survey_items"]) == ITEM_COLUMNS
+
+
+@pytest.mark.parametrize(
+    "name", ["o'brien_roster_2026-08-11.csv", "Dépôt légal – Åsa Ørsted (copy) [2]_2026-08-11.csv"]
+)
+def test_a_sound_file_with_a_partners_name_loads_as_it_is(generated, fresh_home, name):
+    """Quotes, spaces, brackets and non-ASCII letters were once read as SQL and refused."""
+    _with_allocation(generated, fresh_home)
+    source = _first(generated, "roster")
+    key = f"{STUDY}/roster/{name}"
+    _land(fresh_home, source, key)
+    results = {r.file_key: r for r in ingest_pending(fresh_home)}
+    expected = _read_csv(source)[1:]
+    assert results[key].state == "loaded", results[key].reason
+    assert results[key].rows + results[key].rows_rejected == len(expected)
+    with open_warehouse(fresh_home) as wh:
+        stored = wh.query(
+            "select _row_number, snapshot_date, fte, org_unit from raw.hr_roster_csv where _file_key = %s "
+            "order by _row_number",
+            [key],
+        )
+    first = expected[0]
+    assert stored[0][0] == 2 and str(stored[0][1]) == first[0] and stored[0][2] == float(first[3])
+    assert stored[0][3] == (first[5] or None)
+    assert (Path(fresh_home.archive) / key).exists()

@@ -1,0 +1,319 @@
+"""A landing-area writer's worst: hostile file names, header cells, JSON keys and cells, for
+every format, landed locally and on S3 (a moto server on 127.0.0.1).
+
+Each file is a sound slice of a generated partner file (a different slice for each name,
+so no two share content and every one is parsed). Afterwards the warehouse holds exactly
+the tables, views, macros, schemas and databases it held before, no file has appeared
+outside the platform's folders, every file is loaded (its rows and key stored as sent)
+or quarantined with its true reason, and every reason is one line.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from .conftest import settings_for
+
+pytestmark = pytest.mark.slow
+
+# format -> (study, feed) whose generated file is sliced
+SAMPLES = {
+    "allocation_csv": ("tea_coffee", "allocation"),
+    "hr_roster_csv": ("tea_coffee", "roster"),
+    "hr_leavers_csv": ("tea_coffee", "leavers"),
+    "esr_absence_csv": ("tea_coffee", "absence"),
+    "qualtrics_csv": ("tea_coffee", "survey"),
+    "hris_absence_json": ("mod_ding", "absence"),
+    "exchange_message_trace_csv": ("mod_ding", "delivery"),
+    "sendgrid_events_jsonl": ("dispatch_stories", "delivery"),
+    "redcap_csv": ("dispatch_stories", "survey"),
+    "postal_dispatch_csv": ("gratitude_letters", "delivery"),
+    "xapi_statements_json": ("goal_setting", "delivery"),
+}
+HEADER_LINES = {"qualtrics_csv": 3}
+# the name the issue reported: it ran a second statement in the warehouse
+REPORTED = (
+    "*', header=false, skip=1, columns={'a':'VARCHAR'}, delim='|', auto_detect=false); "
+    "create table main.pwned as select 42 as x; select * from read_csv('*', --"
+)
+# names any partner's system might produce, and an attacker's: all load when the file is sound
+LOADING_NAMES = [
+    REPORTED,
+    "o'brien_roster",
+    "x'); drop table raw.hr_leavers_csv; --",
+    'a"; drop table ops.landed_files; --',
+    "'; copy (select 42) to 'pwned.csv'; --",
+    "'); copy raw.allocation_csv to 'pwned_copy.csv' (header); --",
+    "'; attach 'pwned.duckdb' as p; create table p.t as select 1; --",
+    "'; install httpfs; load httpfs; --",
+    "' || (select 42) || '",
+    "*",
+    "?[a-z]*{x,y}",
+    "-- comment",
+    "semi; colons; select 1;",
+    "$(touch pwned) `id`",
+    "%s %d {0} {path}",
+    "''''",
+    '""""',
+    "name with  spaces (final) [v2]",
+    "Ünïcödé 名前 données ÅÄÖ",
+    "emoji 😀 file",
+    "x" * 170,
+]
+# names refused with the rule they break (file name)
+REFUSED_NAMES = {
+    "line\nbreak": "control character(s) \\x0a",
+    "tab\there": "control character(s) \\x09",
+    "\x1b[31mred": "control character(s) \\x1b",
+    "right-to-left \u202egnp.exe": "control character(s) \\u202e",
+    "back\\slash": "path separator ('\\')",
+    "comment */ x /*": "with no '/' in the name [rule: landing layout]",
+    "y" * 230: "bytes long; at most 200",
+}
+HOSTILE_HEADERS = [
+    'x"); drop table raw.allocation_csv; --',
+    "a'b",
+    "'; attach 'pwned.duckdb' as p; --",
+    "名前 ✓",
+    "line\nbreak",
+]
+HOSTILE_CELL = 'x\'); drop table raw.hr_roster_csv; select "1"; --'
+
+
+@dataclass
+class Sample:
+    fmt: str
+    study: str
+    feed: str
+    date_and_ext: str  # "_2026-05-12.csv"
+    header: list[list[str]]
+    records: list  # CSV rows, JSON lines (as objects) or statements
+
+
+def _load_sample(files: Path, fmt: str) -> Sample:
+    study, feed = SAMPLES[fmt]
+    path = sorted((files / study / feed).iterdir())[-1]
+    date_and_ext = path.name[path.name.rindex("_") :]
+    if path.suffix == ".csv":
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.reader(handle))
+        lines = HEADER_LINES.get(fmt, 1)
+        return Sample(fmt, study, feed, date_and_ext, rows[:lines], rows[lines:])
+    if path.suffix == ".jsonl":
+        records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        return Sample(fmt, study, feed, date_and_ext, [], records)
+    return Sample(fmt, study, feed, date_and_ext, [], json.loads(path.read_text())["statements"])
+
+
+def _write(sample: Sample, target: Path, records: list, header: list[list[str]] | None = None,
+           extra_key: str | None = None) -> int:  # fmt: skip
+    """Write records in the sample's format; returns the rows they make in raw."""
+    if sample.header:
+        with open(target, "w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows((header or sample.header) + records)
+        return len(records)
+    if extra_key is not None:
+        records = [{**r, extra_key: "hostile"} for r in records]
+    if sample.fmt == "xapi_statements_json":
+        target.write_text(json.dumps({"statements": records, "more": ""}), encoding="utf-8")
+    else:
+        target.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    if sample.fmt == "hris_absence_json":
+        return sum(len(r["time_off"]) for r in records)
+    return len(records)
+
+
+@dataclass
+class Expected:
+    key: str
+    state: str
+    rows: int = 0
+    reason: str = ""  # a part the reason must hold
+
+
+def _hostile_files(
+    files: Path, out: Path, slice_rows: int = 2
+) -> tuple[list[tuple[Path, str]], list[Expected]]:
+    """(file, landing key) for every hostile case, and what each must end as."""
+    landed, expected = [], []
+    for fmt in SAMPLES:
+        sample = _load_sample(files, fmt)
+        folder = out / fmt
+        folder.mkdir(parents=True)
+        cases = [(name, None, None) for name in [*LOADING_NAMES, *REFUSED_NAMES]]
+        if sample.header:
+            cases += [(f"header {i}", cell, None) for i, cell in enumerate(HOSTILE_HEADERS)]
+        else:
+            cases += [(f"key {i}", None, cell) for i, cell in enumerate(HOSTILE_HEADERS)]
+        for i, (name, header_cell, json_key) in enumerate(cases):
+            records = sample.records[i : i + slice_rows]
+            assert len(records) == slice_rows, f"{fmt}: the sample is too short for the corpus"
+            header = None
+            if header_cell is not None:
+                header = [list(row) for row in sample.header]
+                header[0] = [*header[0], header_cell]  # an undeclared column, named by an attacker
+                records = [[*row, "x"] for row in records]
+            source = folder / f"{i}{sample.date_and_ext}"
+            rows = _write(sample, source, records, header, json_key)
+            key = f"{sample.study}/{sample.feed}/{name}{sample.date_and_ext}"
+            landed.append((source, key))
+            if name in REFUSED_NAMES:
+                reason = REFUSED_NAMES[name]
+                reason += "" if "[rule:" in reason else " [rule: file name]"
+                expected.append(Expected(key, "quarantined", 0, reason))
+            elif header_cell is not None:
+                shown = repr(header_cell)
+                expected.append(Expected(key, "quarantined", 0, f"unexpected column(s) {shown}"))
+            else:
+                expected.append(Expected(key, "loaded", rows))
+    # a sound roster whose job role is SQL: stored as sent
+    sample = _load_sample(files, "hr_roster_csv")
+    source = out / "cell.csv"
+    column = sample.header[0].index("job_role")
+    record = list(sample.records[-1])
+    record[column] = HOSTILE_CELL
+    _write(sample, source, [record])
+    key = f"{sample.study}/{sample.feed}/cell{sample.date_and_ext}"
+    landed.append((source, key))
+    expected.append(Expected(key, "loaded", 1))
+    return landed, expected
+
+
+def catalogue(settings) -> dict[str, list[tuple]]:
+    """Everything a statement could have made in the warehouse, with its definition."""
+    from hhp.warehouse import open_warehouse
+
+    queries = {
+        "databases": "select database_name, path, type from duckdb_databases() order by all",
+        "schemas": "select database_name, schema_name from duckdb_schemas() order by all",
+        "tables": "select database_name, schema_name, table_name, sql from duckdb_tables() order by all",
+        "views": "select database_name, schema_name, view_name, sql from duckdb_views() "
+        "where not internal order by all",
+        "macros": "select database_name, schema_name, function_name, function_type, macro_definition "
+        "from duckdb_functions() where not internal and function_type like '%macro%' order by all",
+        "sequences": "select database_name, schema_name, sequence_name from duckdb_sequences() order by all",
+        "indexes": "select database_name, schema_name, index_name, sql from duckdb_indexes() order by all",
+        "secrets": "select name from duckdb_secrets() order by all",
+        "extensions": "select extension_name from duckdb_extensions() where loaded order by all",
+    }
+    with open_warehouse(settings) as wh:
+        return {name: wh.query(sql) for name, sql in queries.items()}
+
+
+def _ledger(settings) -> dict[str, tuple]:
+    from hhp.warehouse import open_warehouse
+
+    with open_warehouse(settings) as wh:
+        rows = wh.query("select file_key, state, rows_loaded, rows_rejected, reason from ops.landed_files")
+    return {row[0]: row[1:] for row in rows}
+
+
+def _stray_files(root: Path, home: Path) -> list[Path]:
+    """Files a statement could have written: any under the test's folder but the landing area,
+    archive, quarantine and the corpus (whose names hold the word), and any new in home."""
+    platform = [home / "landing", home / "archive", home / "quarantine", root / "corpus"]
+    return [p for p in root.rglob("*pwned*") if not any(folder in p.parents for folder in platform)]
+
+
+def run_corpus(settings, files: Path, work: Path) -> tuple[list[Expected], dict[str, tuple]]:
+    from ingest.landing import open_landing
+    from ingest.service import ingest_pending
+
+    landing = open_landing(settings)
+    for study in {study for study, _ in SAMPLES.values()}:
+        allocation = next((files / study / "allocation").iterdir())
+        landing.put(allocation, f"{study}/allocation/{allocation.name}")
+    assert all(r.state == "loaded" for r in ingest_pending(settings))
+    before = catalogue(settings)
+
+    landed, expected = _hostile_files(files, work / "corpus")
+    refused_uploads = set()
+    for source, key in landed:
+        try:
+            landing.put(source, key)
+        except Exception:  # an S3 endpoint may refuse a key itself (moto: line breaks and tabs)
+            refused_uploads.add(key)
+    assert all(any(c in key for c in "\n\t\r") for key in refused_uploads), refused_uploads
+    expected = [case for case in expected if case.key not in refused_uploads]
+    results = {r.file_key: r for r in ingest_pending(settings)}
+
+    assert catalogue(settings) == before
+    assert len(results) == len(expected)
+    return expected, _ledger(settings)
+
+
+def check_outcomes(settings, expected: list[Expected], ledger: dict[str, tuple]) -> None:
+    from hhp.warehouse import open_warehouse
+
+    wrong = []
+    for case in expected:
+        state, rows, rejected, reason = ledger[case.key]
+        if state != case.state:
+            wrong.append(f"{case.key!r}: {state} ({reason}), expected {case.state}")
+        elif state == "loaded" and rows + (rejected or 0) != case.rows:
+            wrong.append(f"{case.key!r}: {rows} + {rejected} rows, expected {case.rows}")
+        elif state == "quarantined" and (case.reason not in reason or "\n" in reason):
+            wrong.append(f"{case.key!r}: reason {reason!r}, expected it to hold {case.reason!r}")
+    assert not wrong, "\n".join(wrong)
+
+    with open_warehouse(settings) as wh:
+        for fmt in SAMPLES:
+            stored = dict(wh.query(f"select _file_key, count(*) from raw.{fmt} group by _file_key"))
+            for case in expected:
+                if case.state == "loaded" and case.key in stored:
+                    assert stored[case.key] == ledger[case.key][1], case.key  # the key stored as sent
+        loaded_keys = {c.key for c in expected if c.state == "loaded"}
+        stored_keys = {k for fmt in SAMPLES for (k,) in wh.query(f"select distinct _file_key from raw.{fmt}")}
+        assert loaded_keys <= stored_keys
+        roles = wh.query("select job_role from raw.hr_roster_csv where _file_key like %s", ["%/cell_%"])
+        assert roles == [(HOSTILE_CELL,)]
+
+
+def test_hostile_names_headers_and_cells_locally(programme_files, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    settings = settings_for(home)
+    monkeypatch.chdir(tmp_path)  # a relative `copy ... to` would land here
+    expected, ledger = run_corpus(settings, programme_files, tmp_path)
+    check_outcomes(settings, expected, ledger)
+    assert _stray_files(tmp_path, home) == []
+    platform = {
+        "archive",
+        "landing",
+        "quarantine",
+        "warehouse.duckdb",
+        "warehouse.duckdb.wal",
+        "demo_pseudonym.key",
+    }
+    assert set(os.listdir(home)) <= platform
+    quarantined = sorted((home / "quarantine").rglob("*.reason.txt"))
+    assert len(quarantined) == sum(c.state == "quarantined" for c in expected)
+    assert [p for p in (home / "landing").rglob("*") if p.is_file()] == []
+
+
+def test_hostile_names_on_s3(programme_files, tmp_path, monkeypatch, moto_endpoint):
+    import boto3
+
+    bucket = "hhp-hostile"
+    boto3.client("s3").create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
+    )
+    home = tmp_path / "home"
+    from hhp.config import load_settings
+
+    settings = load_settings({"HHP_HOME": str(home), "HHP_LANDING": f"s3://{bucket}/landing"})
+    monkeypatch.chdir(tmp_path)
+    expected, ledger = run_corpus(settings, programme_files, tmp_path)
+    check_outcomes(settings, expected, ledger)
+    assert _stray_files(tmp_path, home) == []
+    s3 = boto3.client("s3")
+    landing_left = s3.list_objects_v2(Bucket=bucket, Prefix="landing/").get("KeyCount", 0)
+    assert landing_left == 0
+    reasons = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="quarantine/").get("Contents", [])
+               if o["Key"].endswith(".reason.txt")]  # fmt: skip
+    assert len(reasons) == sum(c.state == "quarantined" for c in expected)
