@@ -230,7 +230,8 @@ def write_data_docs(settings: Settings, results: list[CheckResult], release: str
         counts = Counter(r.status for r in results if r.study_id == study_id)
         summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         sections.append(
-            f"<h2 id='{study_id}'>{html.escape(study_id)}</h2><p>{summary}</p><table>"
+            f"<h2 id='{html.escape(study_id, quote=True)}'>{html.escape(study_id)}</h2>"
+            f"<p>{summary}</p><table>"
             "<tr><th>category</th><th>check</th><th>level</th><th>severity</th><th>status</th>"
             "<th>violating / denominator</th><th>%</th><th>threshold</th><th>figures</th></tr>"
             + "".join(rows)

@@ -18,6 +18,7 @@ from functools import cache
 import duckdb
 import pandas as pd
 
+from hhp.sql import quote_identifier
 from ingest.pseudonymise import masked_example
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -192,8 +193,8 @@ def validate_table(
         return findings
     available = [row[0] for row in con.execute(f"describe {table}").fetchall()]
     columns = [*([line_column] if line_column else []), *_columns_read(in_gx, available)]
-    quoted = ", ".join(f'"{c}"' for c in dict.fromkeys(columns))
-    reader = con.sql(f"select {quoted} from {table} where {where}").to_arrow_reader(batch_rows)
+    column_list = ", ".join(quote_identifier(c) for c in dict.fromkeys(columns))
+    reader = con.sql(f"select {column_list} from {table} where {where}").to_arrow_reader(batch_rows)
     if include_passed:  # every expectation's figures over all the rows: one frame
         return findings + validate_frame(reader.read_pandas(), suite_name, in_gx, line_column, True)
     for batch in reader:

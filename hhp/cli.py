@@ -341,6 +341,7 @@ def infra_up(
     """Buckets (private, encrypted, versioned), the event queue with its dead-letter queue, the
     landing bucket's notification, and the Airflow connection; idempotent."""
     import json
+    import shlex
 
     from infra.aws import airflow_connection, provision
 
@@ -351,7 +352,8 @@ def infra_up(
     }
     path = settings.home / "infra.env"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"{name}='{value}'\n" for name, value in env.items()), encoding="utf-8")
+    lines = "".join(f"{name}={shlex.quote(value)}\n" for name, value in env.items())  # the shell sources it
+    path.write_text(lines, encoding="utf-8")
     for name, value in env.items():
         console.print(f"{name}={value}", highlight=False, markup=False)
     console.print(f"written to {path} (no credential in it)")

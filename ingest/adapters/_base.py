@@ -194,7 +194,7 @@ def check_columns(found: list[str], expected: list[str], ordered: bool = False) 
 def _duckdb_error(error: duckdb.Error, path: Path, records: str = "line") -> FileRejected:
     """DuckDB's first sentence, without the local path, and the line it names, if any
     (for a document turned into lines, the record it names)."""
-    message = str(error).split("\n")[0].replace(f'"{path}"', "the file").replace(str(path), "the file")
+    message = str(error).split("\n")[0].replace(str(path), "the file").replace('"the file"', "the file")
     line = re.search(r"\bline (\d+)", message)
     detail = f"unreadable as the declared format ({message.strip()})"
     if line and records != "line":
