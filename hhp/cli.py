@@ -341,7 +341,6 @@ def infra_up(
     """Buckets (private, encrypted, versioned), the event queue with its dead-letter queue, the
     landing bucket's notification, and the Airflow connection; idempotent."""
     import json
-    import shlex
 
     from infra.aws import airflow_connection, provision
 
@@ -352,7 +351,8 @@ def infra_up(
     }
     path = settings.home / "infra.env"
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = "".join(f"{name}={shlex.quote(value)}\n" for name, value in env.items())  # the shell sources it
+    # the shell sources it: each value in single quotes, any quote in it ended, escaped, reopened
+    lines = "".join(f"{name}='" + value.replace("'", "'\\''") + "'\n" for name, value in env.items())
     path.write_text(lines, encoding="utf-8")
     for name, value in env.items():
         console.print(f"{name}={value}", highlight=False, markup=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -118,7 +119,7 @@ def infra_environment(env: dict[str, str], endpoint_url: str, prefix: str = "hhp
     )
     written = Path(env["HHP_HOME"]) / "infra.env"
     settings = dict(line.split("=", 1) for line in written.read_text().splitlines() if "=" in line)
-    return env | {name: value.strip("'") for name, value in settings.items()}
+    return env | {name: shlex.split(value)[0] for name, value in settings.items()}
 
 
 def aws_test_environment(endpoint_url: str) -> dict[str, str]:
