@@ -185,10 +185,30 @@ def _hostile_files(
     return landed, expected
 
 
+POSTGRES_CATALOGUE = {
+    "schemas": "select nspname from pg_namespace where nspname not like 'pg_temp%' "
+    "and nspname not like 'pg_toast_temp%' order by 1",
+    "relations": "select n.nspname, c.relname, c.relkind, c.relowner::regrole::text "
+    "from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+    "where n.nspname not like 'pg_temp%' and n.nspname not like 'pg_toast%' order by 1, 2",
+    "columns": "select table_schema, table_name, column_name, data_type from information_schema.columns "
+    "where table_schema not in ('pg_catalog', 'information_schema') order by 1, 2, 3",
+    "functions": "select n.nspname, p.proname, md5(p.prosrc) from pg_proc p "
+    "join pg_namespace n on n.oid = p.pronamespace order by 1, 2, 3",
+    "extensions": "select extname from pg_extension order by 1",
+    "event_triggers": "select evtname from pg_event_trigger order by 1",
+    "roles": "select rolname, rolsuper, rolcreaterole from pg_roles order by 1",
+    "databases": "select datname from pg_database order by 1",
+}
+
+
 def catalogue(settings) -> dict[str, list[tuple]]:
     """Everything a statement could have made in the warehouse, with its definition."""
     from hhp.warehouse import open_warehouse
 
+    if settings.is_postgres:
+        with open_warehouse(settings) as wh:
+            return {name: wh.query(sql) for name, sql in POSTGRES_CATALOGUE.items()}
     queries = {
         "databases": "select database_name, path, type from duckdb_databases() order by all",
         "schemas": "select database_name, schema_name from duckdb_schemas() order by all",
@@ -317,3 +337,14 @@ def test_hostile_names_on_s3(programme_files, tmp_path, monkeypatch, moto_endpoi
     reasons = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="quarantine/").get("Contents", [])
                if o["Key"].endswith(".reason.txt")]  # fmt: skip
     assert len(reasons) == sum(c.state == "quarantined" for c in expected)
+
+
+@pytest.mark.postgres
+def test_hostile_names_into_postgres(programme_files, tmp_path, monkeypatch, postgres_server):
+    """The same corpus loaded into PostgreSQL (as hhp_loader): its catalogue unchanged too."""
+    server = postgres_server.another_database("hhp_hostile").provision_roles()
+    settings = settings_for(tmp_path / "home", server)
+    monkeypatch.chdir(tmp_path)
+    expected, ledger = run_corpus(settings, programme_files, tmp_path)
+    check_outcomes(settings, expected, ledger)
+    assert _stray_files(tmp_path, tmp_path / "home") == []
