@@ -89,18 +89,6 @@ class Warehouse:
         assert self.engine == "duckdb", "a DuckDB warehouse only"
         return self._con
 
-    @contextmanager
-    def session(self) -> Iterator[Warehouse]:
-        """A second connection to the same DuckDB database, with its own temporary tables
-        and transactions, closed after (DuckDB only)."""
-        other = object.__new__(Warehouse)
-        other.settings, other.engine, other._in_transaction = self.settings, self.engine, False
-        other._con = self.duckdb.cursor()
-        try:
-            yield other
-        finally:
-            other._con.close()
-
     def close(self) -> None:
         self._con.close()
 
