@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -348,3 +349,64 @@ def test_hostile_names_into_postgres(programme_files, tmp_path, monkeypatch, pos
     expected, ledger = run_corpus(settings, programme_files, tmp_path)
     check_outcomes(settings, expected, ledger)
     assert _stray_files(tmp_path, tmp_path / "home") == []
+
+
+HOSTILE_ITEM = "Q1_1\"); drop table raw.qualtrics_csv; select ('1"
+HOSTILE_PATTERN = r"^(?:'\); drop table raw.exchange_message_trace_csv; --)?Week (\d+):"
+
+
+def test_hostile_registry_values(generated, tmp_path, monkeypatch):
+    """A registry whose survey item column and message pattern are SQL: the study's files load
+    with the values under the canonical columns, and nothing else happens."""
+    import yaml
+
+    from hhp.warehouse import open_warehouse
+    from ingest.landing import open_landing
+    from ingest.registry import load_registry
+    from ingest.service import ingest_pending, prepare_warehouse
+
+    from .conftest import STUDY
+
+    studies = tmp_path / "studies"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "studies", studies)
+    registry = yaml.safe_load((studies / f"{STUDY}.yml").read_text())
+    items = registry["feeds"]["survey"]["items"]["SWEMWBS"]
+    original_item = items[0]
+    items[0] = HOSTILE_ITEM
+    registry["feeds"]["delivery"]["message_no_pattern"] = HOSTILE_PATTERN
+    (studies / f"{STUDY}.yml").write_text(yaml.safe_dump(registry, sort_keys=False))
+    monkeypatch.setenv("HHP_STUDIES", str(studies))
+
+    survey = sorted((generated / STUDY / "survey").iterdir())[0]
+    with open(survey, newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    column = rows[0].index(original_item)
+    rows[0][column] = HOSTILE_ITEM
+    renamed = tmp_path / survey.name
+    with open(renamed, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)
+
+    settings = settings_for(tmp_path / "home")
+    landing = open_landing(settings)
+    for feed in ("allocation", "delivery"):
+        for path in sorted((generated / STUDY / feed).iterdir()):
+            landing.put(path, f"{STUDY}/{feed}/{path.name}")
+    landing.put(renamed, f"{STUDY}/survey/{survey.name}")
+    first = ingest_pending(settings)
+    assert [r.state for r in first] == ["loaded"] * len(first), [r.reason for r in first]
+    assert {r.format for r in first} == {"allocation_csv", "exchange_message_trace_csv", "qualtrics_csv"}
+
+    with open_warehouse(settings) as wh:
+        items_loaded = wh.query("select swemwbs_1 from raw.qualtrics_csv order by _row_number")
+        unnumbered = wh.query("select count(*) from raw.exchange_message_trace_csv where message_no is null")
+    assert [value for (value,) in items_loaded] == [row[column] or None for row in rows[3:]]
+    assert unnumbered == [(0,)]
+    # the warehouse holds what a warehouse prepared for the registry holds, and nothing else
+    untouched = settings_for(tmp_path / "untouched")
+    with open_warehouse(untouched) as wh:
+        prepare_warehouse(wh, load_registry(studies))
+    found, prepared = catalogue(settings), catalogue(untouched)
+    assert [(name, kind) for name, _, kind in found.pop("databases")] == [
+        (name, kind) for name, _, kind in prepared.pop("databases")
+    ]
+    assert found == prepared
