@@ -256,6 +256,8 @@ def ingest_file(
             return IngestResult(landed.key, "skipped")
         study = feed = fmt = None
         try:
+            if path.is_symlink():  # it could name any file the platform may read: the key, the archive
+                raise FileRejected("file type", "a symbolic link, not a file: links are never followed")
             study, feed, fmt, extract_date = identify(landed, registry)
             earlier = ledger.loaded_under(wh, study.study_id, feed, sha)
             if earlier:

@@ -410,3 +410,27 @@ def test_hostile_registry_values(generated, tmp_path, monkeypatch):
         (name, kind) for name, _, kind in prepared.pop("databases")
     ]
     assert found == prepared
+
+
+def test_a_symbolic_link_in_the_landing_folder_is_never_followed(generated, tmp_path):
+    """A writer who can make links (SFTP can) points one at the pseudonym key: it is
+    quarantined as a link, and nothing of the key reaches the reason or the warehouse."""
+    from hhp.warehouse import open_warehouse
+    from ingest.service import ingest_pending
+
+    from .conftest import STUDY
+
+    settings = settings_for(tmp_path / "home")
+    secret = tmp_path / "secret.csv"
+    secret.write_text("employee_number,termination_date,leaving_reason,notice_given_date\nSECRET-VALUE,,,\n")
+    link = Path(settings.landing) / STUDY / "leavers" / "hr_leavers_2026-09-21.csv"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(secret)
+    (result,) = ingest_pending(settings)
+    assert result.state == "quarantined"
+    assert "a symbolic link, not a file" in result.reason and "[rule: file type]" in result.reason
+    assert "SECRET" not in result.reason
+    with open_warehouse(settings) as wh:
+        assert wh.query("select count(*) from raw.hr_leavers_csv") == [(0,)]
+    assert (Path(settings.quarantine) / STUDY / "leavers" / link.name).is_symlink()
+    assert secret.read_text().startswith("employee_number")  # the target is untouched
