@@ -235,11 +235,16 @@ def _ledger(settings) -> dict[str, tuple]:
     return {row[0]: row[1:] for row in rows}
 
 
-def _stray_files(root: Path, home: Path) -> list[Path]:
-    """Files a statement could have written: any under the test's folder but the landing area,
-    archive, quarantine and the corpus (whose names hold the word), and any new in home."""
-    platform = [home / "landing", home / "archive", home / "quarantine", root / "corpus"]
-    return [p for p in root.rglob("*pwned*") if not any(folder in p.parents for folder in platform)]
+def _files_outside_platform(work: Path, home: Path) -> set[Path]:
+    """Every file under the test's folder (the working folder too) but the platform's own:
+    the landing area, archive, quarantine, the warehouse, and the corpus being landed."""
+    platform = [home / "landing", home / "archive", home / "quarantine", work / "corpus"]
+    return {
+        p
+        for p in work.rglob("*")
+        if not any(folder == p or folder in p.parents for folder in platform)
+        and not p.name.startswith("warehouse.duckdb")
+    }
 
 
 def run_corpus(settings, files: Path, work: Path) -> tuple[list[Expected], dict[str, tuple]]:
@@ -252,6 +257,7 @@ def run_corpus(settings, files: Path, work: Path) -> tuple[list[Expected], dict[
         landing.put(allocation, f"{study}/allocation/{allocation.name}")
     assert all(r.state == "loaded" for r in ingest_pending(settings))
     before = catalogue(settings)
+    files_before = _files_outside_platform(work, settings.home)
 
     landed, expected = _hostile_files(files, work / "corpus")
     refused_uploads = set()
@@ -265,6 +271,7 @@ def run_corpus(settings, files: Path, work: Path) -> tuple[list[Expected], dict[
     results = {r.file_key: r for r in ingest_pending(settings)}
 
     assert catalogue(settings) == before
+    assert _files_outside_platform(work, settings.home) == files_before
     assert len(results) == len(expected)
     return expected, _ledger(settings)
 
@@ -302,7 +309,6 @@ def test_hostile_names_headers_and_cells_locally(programme_files, tmp_path, monk
     monkeypatch.chdir(tmp_path)  # a relative `copy ... to` would land here
     expected, ledger = run_corpus(settings, programme_files, tmp_path)
     check_outcomes(settings, expected, ledger)
-    assert _stray_files(tmp_path, home) == []
     platform = {
         "archive",
         "landing",
@@ -331,13 +337,15 @@ def test_hostile_names_on_s3(programme_files, tmp_path, monkeypatch, moto_endpoi
     monkeypatch.chdir(tmp_path)
     expected, ledger = run_corpus(settings, programme_files, tmp_path)
     check_outcomes(settings, expected, ledger)
-    assert _stray_files(tmp_path, home) == []
     s3 = boto3.client("s3")
     landing_left = s3.list_objects_v2(Bucket=bucket, Prefix="landing/").get("KeyCount", 0)
     assert landing_left == 0
     reasons = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="quarantine/").get("Contents", [])
                if o["Key"].endswith(".reason.txt")]  # fmt: skip
     assert len(reasons) == sum(c.state == "quarantined" for c in expected)
+    every = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+             for o in page.get("Contents", [])]  # fmt: skip
+    assert [key for key in every if not key.startswith(("archive/", "quarantine/"))] == []
 
 
 @pytest.mark.postgres
@@ -348,7 +356,6 @@ def test_hostile_names_into_postgres(programme_files, tmp_path, monkeypatch, pos
     monkeypatch.chdir(tmp_path)
     expected, ledger = run_corpus(settings, programme_files, tmp_path)
     check_outcomes(settings, expected, ledger)
-    assert _stray_files(tmp_path, tmp_path / "home") == []
 
 
 HOSTILE_ITEM = "Q1_1\"); drop table raw.qualtrics_csv; select ('1"
