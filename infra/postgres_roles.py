@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from hhp.sql import quote_identifier, quote_literal
+from psycopg2 import sql
 
 LOADER, TRANSFORMER, ANALYST, LEAD = "hhp_loader", "hhp_transformer", "hhp_analyst", "hhp_lead"
 ROLES = (LOADER, TRANSFORMER, ANALYST, LEAD)
@@ -98,7 +98,7 @@ def provision(admin_url: str, environ: dict[str, str] | None = None) -> list[str
 
 def _run(cur, template: str, *names: str, params: list | None = None) -> None:
     """A statement with identifiers quoted into its {} places."""
-    cur.execute(template.format(*map(quote_identifier, names)), params)
+    cur.execute(sql.SQL(template).format(*map(sql.Identifier, names)), params)
 
 
 def _roles(cur, env) -> None:
@@ -160,7 +160,7 @@ def _grant_existing(cur, schema: str, owner: str, reader: str) -> None:
 
 
 def _guard(cur, owner: str) -> None:
-    cur.execute(GUARD.format(owner=quote_literal(owner)))
+    cur.execute(sql.SQL(GUARD).format(owner=sql.Literal(owner)))
     cur.execute("drop event trigger if exists hhp_only_owner_grants")
     cur.execute(
         "create event trigger hhp_only_owner_grants on ddl_command_start "

@@ -29,10 +29,11 @@ def fitted(name: str, ending: str, limit: int = NAME_BYTES) -> str:
     return name.encode("utf-8")[:room].decode("utf-8", "ignore") + ending
 
 
-def variant(name: str, sha256: str) -> str:
-    """The name a re-sent file with new content is kept under, beside the first."""
+def variant(key: str, sha256: str) -> str:
+    """The key (or name) a re-sent file with new content is kept under, beside the first."""
+    folder, slash, name = key.rpartition("/")
     stem, dot, suffix = name.rpartition(".") if "." in name else (name, "", "")
-    return fitted(stem, f".{sha256[:12]}{dot}{suffix}")
+    return folder + slash + fitted(stem, f".{sha256[:12]}{dot}{suffix}")
 
 
 def local_name(key: str) -> str:
@@ -185,9 +186,7 @@ class S3Landing:
     def archived_copy(self, key: str, sha256: str) -> Iterator[Path]:
         """The archived object with this key and content, downloaded to a temporary file."""
         plain = self._object(self.archive_prefix, key)
-        folder, _, plain_name = plain.rpartition("/")
-        resent = f"{folder}/{variant(plain_name, sha256)}" if folder else variant(plain_name, sha256)
-        for name in (plain, resent):
+        for name in (plain, variant(plain, sha256)):
             try:
                 head = self.s3.head_object(Bucket=self.archive_bucket, Key=name)
             except self.s3.exceptions.ClientError:
@@ -206,8 +205,7 @@ class S3Landing:
         try:  # a re-sent name with new content keeps both versions, as in a local folder
             existing = self.s3.head_object(Bucket=bucket, Key=target)["Metadata"].get("sha256")
             if existing != sha256:
-                folder, _, name = target.rpartition("/")
-                target = f"{folder}/{variant(name, sha256)}" if folder else variant(name, sha256)
+                target = variant(target, sha256)
         except self.s3.exceptions.ClientError:
             pass
         self.s3.copy_object(Bucket=bucket, Key=target, CopySource=source, MetadataDirective="REPLACE",

@@ -23,6 +23,7 @@ import duckdb
 
 from hhp.config import ConfigError, duckdb_memory_limit
 from hhp.sql import quote_identifier, quote_literal
+from ingest.landing import local_name
 from ingest.pseudonymise import mask_identifiers, pseudonym_macro, shown_safely
 from ingest.registry import Study
 
@@ -107,7 +108,7 @@ def stage_file(path: Path, folder: Path) -> Path:
     """The file under a name of ours inside the parse folder: a partner's name may hold glob
     characters, which DuckDB's readers would expand to other files. A hard link costs nothing;
     across file systems, a copy."""
-    staged = folder / ("landed" + (path.suffix if path.suffix[1:].isalnum() else ""))
+    staged = folder / local_name(path.name)
     try:
         os.link(path, staged)
     except OSError:
