@@ -10,7 +10,10 @@ import great_expectations.expectations as gxe
 from hhp.instruments import ITEM_SCALES, LEAVING_REASONS
 from ingest.registry import Study
 
-QUALTRICS_STATUSES = ["IP Address", "Survey Preview", "Spam", "Imported"]
+# every Status a Qualtrics export can give, as labels (the adapter turns codes into labels)
+QUALTRICS_STATUSES = ["IP Address", "Survey Preview", "Survey Test", "Imported", "Spam",
+                      "Survey Preview Spam", "Imported Spam", "Offline", "Offline Survey Preview", "EX",
+                      "EX Spam", "EX Offline"]  # fmt: skip
 EXCHANGE_STATUSES = [
     "Delivered",
     "Failed",

@@ -160,6 +160,19 @@ class Warehouse:
         if not self.query("select 1 from information_schema.schemata where schema_name = %s", [schema]):
             self.execute(f"create schema {schema}")  # on PostgreSQL the owner made them: no right needed
         self.execute(f"create table if not exists {qualified} ({body})")
+        # a column added since the table was made (a new release): altered only when missing,
+        # since PostgreSQL locks the table for any alter, even one that changes nothing
+        existing = {
+            name
+            for (name,) in self.query(
+                "select column_name from information_schema.columns "
+                "where table_schema = %s and table_name = %s",
+                [schema, qualified.split(".", 1)[1]],
+            )
+        }
+        for column, kind in columns:
+            if column not in existing:
+                self.execute(f"alter table {qualified} add column {quote_identifier(column)} {types[kind]}")
 
     def refresh_statistics(self, qualified: str) -> None:
         """PostgreSQL plans by statistics; a freshly loaded table has none until analysed."""

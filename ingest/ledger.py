@@ -28,6 +28,11 @@ COLUMNS = [
     ("reason", "text"),
     ("duplicate_of", "text"),
     ("processed_at", "timestamp"),
+    # what a partner sent besides the rows loaded: columns (or keys) the format does not declare,
+    # never read (a JSON list of their names); rows that are not the feed's records; notes
+    ("undeclared_columns", "text"),
+    ("rows_skipped", "bigint"),
+    ("notes", "text"),
 ]
 LOADED, QUARANTINED, WAITING = "loaded", "quarantined", "waiting"
 
@@ -56,11 +61,13 @@ class LedgerEntry:
     reason: str | None = None
     duplicate_of: str | None = None
     rows_rejected: int = 0
+    undeclared_columns: str | None = None
+    rows_skipped: int = 0
+    notes: str | None = None
 
 
 def ensure(wh: Warehouse) -> None:
     wh.ensure_table(TABLE, COLUMNS)
-    wh.execute(f"alter table {TABLE} add column if not exists rows_rejected bigint")  # older ledgers
     wh.ensure_table(REJECTED_ROWS, REJECTED_COLUMNS)
 
 
@@ -117,6 +124,9 @@ def record(wh: Warehouse, entry: LedgerEntry) -> None:
             entry.reason,
             entry.duplicate_of,
             datetime.now(UTC).replace(tzinfo=None),
+            entry.undeclared_columns,
+            entry.rows_skipped,
+            entry.notes,
         ],
     )
 

@@ -9,6 +9,7 @@ the line where there is one, and the rule.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import tempfile
@@ -42,7 +43,8 @@ from ingest.registry import FEEDS, Study, load_registry, sync_registry
 
 log = logging.getLogger(__name__)
 
-EXTRACT_DATE = re.compile(r"_(\d{4}-\d{2}-\d{2})\.[A-Za-z0-9]+$")
+# the extract date stands before the first extension: x_2026-05-31.csv, x_2026-05-31.csv.gz
+EXTRACT_DATE = re.compile(r"_(\d{4}-\d{2}-\d{2})\.[A-Za-z0-9]+(\.gz)?$")
 LINEAGE = [
     ("_file_key", "text"),
     ("_file_sha256", "text"),
@@ -154,8 +156,15 @@ def _neutralised(name: str, kind: str) -> str:
     return f"case when left({name}, 1) in ({starts}) then chr(39) || {name} else {name} end as {name}"
 
 
+def reference(fmt: str, study: Study) -> tuple[str, str] | None:
+    """(column, allocation column) every row of the format must resolve, if any: an adapter
+    whose link depends on the study's registry entry says so through its reference()."""
+    adapter = ADAPTERS[fmt]
+    return adapter.reference(study) if hasattr(adapter, "reference") else adapter.REFERENCE
+
+
 def _unresolved_references(ctx: ParseContext, fmt: str, known: pa.Table) -> list[tuple[int, str, str]]:
-    column, target = ADAPTERS[fmt].REFERENCE
+    column, target = reference(fmt, ctx.study)
     ctx.con.register("known_references", known)
     lines = ctx.con.execute(
         f"select _row_number from parsed where {column} is not null "
@@ -213,13 +222,34 @@ def parse_file(
     return rejected
 
 
+MAX_UNDECLARED_NAMES = 200  # a file with thousands of columns is recorded with its first ones
+
+
+def what_else_was_sent(ctx: ParseContext | None) -> dict:
+    """The ledger's record of what a file held besides the rows loaded: the names of columns the
+    format does not declare (never read; shown safely, identifiers masked), rows that are not
+    the feed's records, and notes."""
+    if ctx is None:
+        return {}
+    names = [mask_identifiers(shown_safely(name)) for name in ctx.undeclared[:MAX_UNDECLARED_NAMES]]
+    if len(ctx.undeclared) > MAX_UNDECLARED_NAMES:
+        names.append(f"... and {len(ctx.undeclared) - MAX_UNDECLARED_NAMES} more")
+    notes = [f"{count} {why} not loaded" for why, count in ctx.skipped.items()] + ctx.notes
+    return {
+        "undeclared_columns": json.dumps(names, ensure_ascii=False) if names else None,
+        "rows_skipped": sum(ctx.skipped.values()),
+        "notes": "; ".join(notes) or None,
+    }
+
+
 def _load(
-    wh: Warehouse, con: ParseConnection, landed: LandedFile, sha: str, study: Study, feed: str, fmt: str,
-    extract_date: date, rejected: list[tuple[int, str, str]], key: bytes,
+    wh: Warehouse, ctx: ParseContext, landed: LandedFile, sha: str, fmt: str,
+    rejected: list[tuple[int, str, str]], key: bytes,
 ) -> int:  # fmt: skip
     """Rows, ledger entry and rejected rows in one transaction. The rows stream from the
     parse's sandboxed connection into raw in Arrow batches (DuckDB scans them, PostgreSQL
     takes them by COPY): the parse never holds a connection to the warehouse."""
+    con, study, feed, extract_date = ctx.con, ctx.study, ctx.feed, ctx.extract_date
     now = datetime.now(UTC).replace(tzinfo=None)
     columns = ", ".join(name for name, _ in ADAPTERS[fmt].COLUMNS)
     (n,) = con.execute("select count(*) from loadable").fetchall()[0]
@@ -229,8 +259,9 @@ def _load(
     )
     params = [study.study_id, landed.key, sha, extract_date, now]
     entry = ledger.LedgerEntry(
-        landed.key, sha, study.study_id, feed, fmt, landed.size, ledger.LOADED, n, rows_rejected=len(rejected)
-    )
+        landed.key, sha, study.study_id, feed, fmt, landed.size, ledger.LOADED, n,
+        rows_rejected=len(rejected), **what_else_was_sent(ctx),
+    )  # fmt: skip
     with wh.transaction():
         check_key(wh, key, lock=True)  # a rotation committed since the parse: load nothing
         wh.ensure_table(raw_table(fmt), raw_columns(fmt))
@@ -254,7 +285,7 @@ def ingest_file(
             else:
                 landing.quarantine(landed.key, sha, reason or "quarantined; see the ledger")
             return IngestResult(landed.key, "skipped")
-        study = feed = fmt = None
+        study = feed = fmt = ctx = None
         try:
             if path.is_symlink():  # it could name any file the platform may read: the key, the archive
                 raise FileRejected("file type", "a symbolic link, not a file: links are never followed")
@@ -277,12 +308,12 @@ def ingest_file(
                 ctx = ParseContext(con, staged, landed.key, study, feed, extract_date, Path(work))
                 rejected = parse_file(ctx, fmt, lambda: _known_references(wh, study, fmt))
                 fault_point("ingest.parsed")
-                n = _load(wh, con, landed, sha, study, feed, fmt, extract_date, rejected, key)
+                n = _load(wh, ctx, landed, sha, fmt, rejected, key)
         except FileWaiting as waiting:
             return IngestResult(landed.key, ledger.WAITING, 0, str(waiting), study.study_id, feed, fmt)
         except FileRejected as problem:
             reason = problem.reason(landed.key)
-            _quarantine(landing, wh, landed, sha, study, feed, fmt, reason)
+            _quarantine(landing, wh, landed, sha, study, feed, fmt, reason, what_else_was_sent(ctx))
             return IngestResult(
                 landed.key, ledger.QUARANTINED, 0, reason, study and study.study_id, feed, fmt
             )
@@ -294,9 +325,10 @@ def ingest_file(
 
 def _known_references(wh: Warehouse, study: Study, fmt: str) -> pa.Table | None:
     """The allocation's ids a file of this format must refer to; wait while there are none."""
-    if ADAPTERS[fmt].REFERENCE is None:
+    link = reference(fmt, study)
+    if link is None:
         return None
-    target = ADAPTERS[fmt].REFERENCE[1]
+    target = link[1]
     rows = wh.query(
         f"select distinct {target} from {raw_table('allocation_csv')} where study_id = %s", [study.study_id]
     )
@@ -305,7 +337,7 @@ def _known_references(wh: Warehouse, study: Study, fmt: str) -> pa.Table | None:
     return pa.table({"ref": pa.array([r[0] for r in rows], pa.string())})
 
 
-def _quarantine(landing, wh, landed, sha, study, feed, fmt, reason) -> None:
+def _quarantine(landing, wh, landed, sha, study, feed, fmt, reason, extras=None) -> None:
     entry = ledger.LedgerEntry(
         landed.key,
         sha,
@@ -316,6 +348,7 @@ def _quarantine(landing, wh, landed, sha, study, feed, fmt, reason) -> None:
         ledger.QUARANTINED,
         0,
         mask_identifiers(reason),
+        **(extras or {}),
     )
     with wh.transaction():
         ledger.record(wh, entry)

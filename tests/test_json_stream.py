@@ -8,7 +8,7 @@ import pytest
 
 from ingest.adapters import _json_stream
 from ingest.adapters._base import FileRejected
-from ingest.adapters._json_stream import list_as_json_lines
+from ingest.adapters._json_stream import list_as_json_lines, values_as_json_lines
 
 STATEMENTS = [
     {"id": f"s{n}", "actor": {"mbox": f"mailto:p{n}@org.example"}, "score": n * 1.5, "note": "a,b]}\n"}
@@ -22,22 +22,50 @@ def window(request, monkeypatch):
 
 
 def _split(tmp_path, text: str) -> tuple[list[dict], dict]:
+    elements, others, _ = _split_with_lines(tmp_path, text)
+    return elements, others
+
+
+def _split_with_lines(tmp_path, text: str) -> tuple[list[dict], dict, list[int]]:
     source, target = tmp_path / "doc.json", tmp_path / "doc.jsonl"
-    source.write_text(text, encoding="utf-8")
-    others = list_as_json_lines(source, "statements", target)
-    return [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()], others
+    source.write_text(text, encoding="utf-8", newline="")
+    others, lines = list_as_json_lines(source, "statements", target)
+    return [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()], others, lines
+
+
+def _physical_lines(text: str, opening: str) -> list[int]:
+    """The line of every line of text that starts (after indentation) with `opening`."""
+    return [n for n, line in enumerate(text.split("\n"), start=1) if line.lstrip().startswith(opening)]
 
 
 @pytest.mark.parametrize("indent", [None, 2])
 def test_every_element_becomes_one_line(tmp_path, indent):
     text = json.dumps({"more": "", "statements": STATEMENTS, "count": 39}, indent=indent)
-    elements, others = _split(tmp_path, text)
+    elements, others, lines = _split_with_lines(tmp_path, text)
     assert elements == STATEMENTS
     assert others == {"more": "", "count": 39}
+    if indent:  # each element starts on the line of its '{', counted from 1
+        assert lines == [n for n in _physical_lines(text, "{") if n > 1]
+    else:
+        assert lines == [1] * len(STATEMENTS)
 
 
 def test_an_empty_list_gives_no_lines(tmp_path):
-    assert _split(tmp_path, '{"statements": [], "more": ""}') == ([], {"more": ""})
+    assert _split_with_lines(tmp_path, '{"statements": [], "more": ""}') == ([], {"more": ""}, [])
+
+
+@pytest.mark.parametrize("line_break", ["\n", "\r\n"])
+def test_webhook_bodies_become_one_event_a_line_with_the_line_each_starts_on(tmp_path, line_break):
+    """SendGrid posts a JSON array of events; kept raw, a file holds one body after another,
+    the events inside joined by ',' and CRLF, beside plain one-event lines."""
+    events = [{"email": f"p{n}@org.example", "event": "delivered", "sg_event_id": f"e{n}"} for n in range(5)]
+    body = "[" + ("," + line_break).join(json.dumps(e) for e in events[:3]) + "]"
+    text = line_break.join([json.dumps(events[3]), body, "", json.dumps(events[4])]) + line_break
+    source, target = tmp_path / "events.jsonl", tmp_path / "out.jsonl"
+    source.write_text(text, encoding="utf-8", newline="")
+    lines = values_as_json_lines(source, target)
+    assert [json.loads(line) for line in target.read_text().splitlines()] == [events[3], *events[:3], events[4]]
+    assert lines == [1, 2, 3, 4, 6]
 
 
 @pytest.mark.parametrize(

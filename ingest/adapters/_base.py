@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import os
 import re
 import shutil
+import zlib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from hhp.config import ConfigError, duckdb_memory_limit
 from hhp.sql import quote_identifier, quote_literal
@@ -72,6 +75,9 @@ class ParseConnection:
             "temp_directory": folder_text,  # spills stay in the private, per-file folder
         }
         self._con = duckdb.connect(":memory:", config=config)
+        # a timestamp without an offset is never read in the host's zone: UTC unless a format or
+        # the registry declares another (ParseContext.in_zone)
+        self._con.execute("set TimeZone = 'UTC'")
         self._con.execute("set allowed_directories = ?", [[folder_text + os.sep]])
         self._con.execute("set enable_external_access = false")
         self._con.execute("set lock_configuration = true")
@@ -104,11 +110,24 @@ class ParseConnection:
         self.close()
 
 
-def stage_file(path: Path, folder: Path) -> Path:
+GZIP_ENDING = ".gz"
+
+
+def stage_file(path: Path, folder: Path, name: str | None = None) -> Path:
     """The file under a name of ours inside the parse folder: a partner's name may hold glob
     characters, which DuckDB's readers would expand to other files. A hard link costs nothing;
-    across file systems, a copy."""
-    staged = folder / local_name(path.name)
+    across file systems, a copy. A gzip-compressed file (`.csv.gz`) is staged decompressed, so
+    every reader, and every line number a reason gives, sees the text the partner compressed."""
+    name = name or path.name
+    if name.endswith(GZIP_ENDING):
+        staged = folder / local_name(name[: -len(GZIP_ENDING)])
+        try:
+            with gzip.open(path, "rb") as compressed, open(staged, "wb") as plain:
+                shutil.copyfileobj(compressed, plain, 1 << 20)
+        except (OSError, EOFError, zlib.error) as error:
+            raise FileRejected("file structure", f"not a complete gzip file ({error})") from None
+        return staged
+    staged = folder / local_name(name)
     try:
         os.link(path, staged)
     except OSError:
@@ -126,6 +145,11 @@ class ParseContext:
     extract_date: date
     work_dir: Path  # the parse's own folder: the only place its connection may open, removed after
     checks: list[tuple[str, str, str, str]] = field(default_factory=list)  # pending: see first_violation
+    # what the ledger records besides rows: names of columns (or keys) the format does not
+    # declare, skipped unread; rows that are not this feed's records, by why; other notes
+    undeclared: list[str] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def scratch(self, name: str) -> Path:
         return self.work_dir / name
@@ -133,6 +157,23 @@ class ParseContext:
     @property
     def feed_spec(self) -> dict:
         return self.study.feeds[self.feed]
+
+    def in_zone(self, timestamp_sql: str, zone: str | None = None) -> str:
+        """SQL turning a timestamp without an offset, in `zone` (else the zone the registry
+        declares for this feed, else UTC), into the UTC instant it names."""
+        zone = zone or self.feed_spec.get("time_zone") or "UTC"
+        if zone == "UTC":
+            return timestamp_sql
+        return f"timezone('UTC', timezone({quote_literal(zone)}, {timestamp_sql}))"
+
+    def skip_rows(self, predicate: str, why: str, table: str = "source") -> None:
+        """Leave out rows that are not this feed's records (another form's rows, an event type
+        the platform does not use): counted in the ledger, never loaded, never a rejection."""
+        run_checks(self)
+        (count,) = self.con.execute(f"select count(*) from {table} where {predicate}").fetchone()
+        if count:
+            self.con.execute(f"delete from {table} where {predicate}")
+            self.skipped[why] = self.skipped.get(why, 0) + count
 
     def employee_pseudonym(self, column: str) -> str:
         """SQL for the pseudonym of an employee number column (trimmed, upper-cased)."""
@@ -143,6 +184,14 @@ class ParseContext:
         """SQL for the pseudonym of an email column (trimmed, lower-cased)."""
         prefix = quote_literal(f"{self.study.study_id}:")
         return f"hhp_pseudonym({prefix} || lower(trim({quote_identifier(column)})))"
+
+    def mbox_sha1sum_pseudonym(self, column: str, hashed: bool = False) -> str:
+        """SQL for the pseudonym of an xAPI mbox_sha1sum: the SHA-1 of 'mailto:' and the email
+        (lower-cased), or, with hashed, a column that holds that SHA-1 already."""
+        prefix = quote_literal(f"{self.study.study_id}:mbox_sha1sum:")
+        name = quote_identifier(column)
+        digest = f"lower(trim({name}))" if hashed else f"sha1('mailto:' || lower(trim({name})))"
+        return f"hhp_pseudonym({prefix} || {digest})"
 
 
 def check_utf8(path: Path) -> None:
@@ -170,51 +219,110 @@ def check_text_file(path: Path) -> None:
         raise FileRejected("not empty", "the file is empty")
 
 
-def csv_header(path: Path, rows: int = 1) -> list[list[str]]:
+@dataclass(frozen=True)
+class CsvHeader:
+    """A CSV file's header records as Python's reader sees them, with where they start."""
+
+    records: list[list[str]]
+    lines: list[int]  # the physical line (from 1) where each header record starts
+    skip_lines: int  # lines before the header (a '#TYPE' line), which are not records
+
+    @property
+    def names(self) -> list[str]:
+        return self.records[0]
+
+
+def read_csv_header(path: Path, records: int = 1, preamble: str | None = None) -> CsvHeader:
+    """The first `records` records after an optional preamble line starting with `preamble`
+    (PowerShell 5.1's `#TYPE ...`); a byte-order mark is dropped."""
     with open(path, newline="", encoding="utf-8-sig") as handle:
+        skip_lines = 0
+        if preamble:
+            first = handle.readline()
+            if first.startswith(preamble):
+                skip_lines = 1
+            else:
+                handle.seek(0)
         reader = csv.reader(handle)
-        return [next(reader, []) for _ in range(rows)]
+        found, lines, line = [], [], skip_lines
+        for row in reader:
+            if row:
+                found.append(row)
+                lines.append(line + 1)
+            line = skip_lines + reader.line_num
+            if len(found) == records:
+                break
+    while len(found) < records:
+        found.append([])
+        lines.append(line + 1)
+    return CsvHeader(found, lines, skip_lines)
 
 
-def check_columns(found: list[str], expected: list[str], ordered: bool = False) -> None:
-    missing = [c for c in expected if c not in found]
-    extra = [c for c in found if c not in expected]
-    if missing or extra:
-        parts = []
-        if missing:
-            parts.append(f"missing column(s) {', '.join(repr(c) for c in missing)}")
-        if extra:
-            parts.append(f"unexpected column(s) {', '.join(repr(c) for c in extra)}")
-        raise FileRejected("columns", "; ".join(parts), 1)
-    if ordered and found != expected:
-        raise FileRejected("columns", f"columns out of order; expected {', '.join(expected)}", 1)
-    if len(set(found)) != len(found):
-        raise FileRejected("columns", "a column name appears twice", 1)
+def map_columns(ctx: ParseContext, header: CsvHeader, declared: list[str], optional=()) -> dict[str, int]:
+    """Declared column -> its position in the file, found by name in any order. A declared
+    column missing (and not optional) or named twice rejects the file; a column the format
+    does not declare is left unread and its name noted for the ledger."""
+    if not any(cell.strip() for cell in header.names):
+        raise FileRejected("columns", "the file has no header row", header.lines[0])
+    positions: dict[str, int] = {}
+    for position, cell in enumerate(header.names):
+        if cell in positions:
+            raise FileRejected("columns", f"column '{cell}' appears twice", header.lines[0])
+        if cell in declared:
+            positions[cell] = position
+        else:
+            ctx.undeclared.append(cell)
+    missing = [c for c in declared if c not in positions and c not in optional]
+    if missing:
+        named = ", ".join(repr(c) for c in missing)
+        raise FileRejected("columns", f"missing column(s) {named}", header.lines[0])
+    return positions
 
 
-def _duckdb_error(error: duckdb.Error, path: Path, records: str = "line") -> FileRejected:
-    """DuckDB's first sentence, without the local path, and the line it names, if any
-    (for a document turned into lines, the record it names)."""
-    message = str(error).split("\n")[0].replace(str(path), "the file").replace('"the file"', "the file")
-    line = re.search(r"\bline (\d+)", message)
-    detail = f"unreadable as the declared format ({message.strip()})"
-    if line and records != "line":
-        return FileRejected("file structure", f"{records} {line[1]}: {detail}")
-    return FileRejected("file structure", detail, int(line[1]) if line else None)
+def line_count(path: Path) -> int:
+    """Physical lines in the file (a last line without a line break counts)."""
+    count, last = 0, b"\n"
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
 
 
-def _csv_structure_error(path: Path, header_lines: int, width: int) -> FileRejected:
+def _record_lines(path: Path, skip_lines: int) -> pa.Array:
+    """The physical line where each record after `skip_lines` starts, as DuckDB counts records
+    (blank lines are none): for files whose quoted fields hold line breaks."""
+    starts, line = [], skip_lines
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        for _ in range(skip_lines):
+            handle.readline()
+        reader = csv.reader(handle)
+        for row in reader:
+            if row:
+                starts.append(line + 1)
+            line = skip_lines + reader.line_num
+    return pa.array(starts, pa.int64())
+
+
+def _csv_structure_error(path: Path, header: CsvHeader) -> FileRejected:
     """Name the first row whose field count differs from the header's, where DuckDB does not."""
-    with open(path, newline="", encoding="utf-8") as handle:
+    width = len(header.names)
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        for _ in range(header.skip_lines):
+            handle.readline()
         reader = csv.reader(handle)
+        line = header.skip_lines
         try:
-            for number, row in enumerate(reader, start=1):
-                if number > header_lines and len(row) != width:
+            for row in reader:
+                if row and len(row) != width:
                     return FileRejected(
-                        "file structure", f"expected {width} fields, found {len(row)}", reader.line_num
+                        "file structure", f"expected {width} fields, found {len(row)}", line + 1
                     )
+                line = header.skip_lines + reader.line_num
         except csv.Error as error:
-            return FileRejected("file structure", f"not valid CSV ({error})", reader.line_num)
+            return FileRejected(
+                "file structure", f"not valid CSV ({error})", header.skip_lines + reader.line_num
+            )
     return FileRejected("file structure", "not valid CSV (check quoting and mixed line endings)")
 
 
@@ -223,32 +331,101 @@ def _csv_structure_error(path: Path, header_lines: int, width: int) -> FileRejec
 CSV_BUFFER_BYTES = 4 << 20
 
 
-def read_csv_as_text(ctx: ParseContext, columns: list[str], header_lines: int = 1) -> None:
-    """Load the CSV into table `source` (all text) with _row_number = line in the file."""
+def read_csv_by_name(
+    ctx: ParseContext, declared: list[str], optional=(), header_records: int = 1, preamble: str | None = None
+) -> CsvHeader:
+    """Load the CSV's declared columns, found by name, into table `source` (all text), with
+    _row_number = the physical line where the row starts. Columns the format does not declare
+    are never read into any table (they may hold personal data): only their names are kept,
+    for the ledger. A declared optional column the file lacks is null."""
+    header = read_csv_header(ctx.path, header_records, preamble)
+    positions = map_columns(ctx, header, declared, optional)
+    # positional names of ours: no header cell is ever an identifier in SQL
+    spec = {f"c{i}": "VARCHAR" for i in range(len(header.names))}
+    select = ", ".join(
+        f"c{positions[c]} as {quote_identifier(c)}" if c in positions
+        else f"cast(null as varchar) as {quote_identifier(c)}"
+        for c in declared
+    )  # fmt: skip
     try:
         ctx.con.execute(
             f"""
             create temp table source as
-            select row_number() over () + {header_lines:d} as _row_number, *
-            from read_csv($path, header = false, skip = {header_lines:d}, columns = $columns,
-                          delim = ',', quote = '"', escape = '"', auto_detect = false,
-                          strict_mode = true, encoding = 'utf-8', buffer_size = {CSV_BUFFER_BYTES:d})
+            select _record + {header.skip_lines:d} as _row_number, * exclude (_record)
+            from (
+                select row_number() over () as _record, {select}
+                from read_csv($path, header = false, skip = {header.skip_lines:d}, columns = $columns,
+                              delim = ',', quote = '"', escape = '"', auto_detect = false,
+                              strict_mode = true, encoding = 'utf-8', buffer_size = {CSV_BUFFER_BYTES:d})
+            )
+            where _record > {header_records:d}
             """,
-            {"path": str(ctx.path), "columns": dict.fromkeys(columns, "VARCHAR")},
+            {"path": str(ctx.path), "columns": spec},
         )
     except MACHINE_ERRORS:
         raise
     except duckdb.Error:
         check_utf8(ctx.path)
-        raise _csv_structure_error(ctx.path, header_lines, len(columns)) from None
-    if ctx.con.execute("select count(*) from source").fetchone()[0] == 0:
+        raise _csv_structure_error(ctx.path, header) from None
+    (rows,) = ctx.con.execute("select count(*) from source").fetchone()
+    if rows == 0:
         raise FileRejected("not empty", "header only: the file has no data rows")
+    if line_count(ctx.path) != header.skip_lines + header_records + rows:
+        # a quoted field holds a line break, or a line is blank: count lines as a reader does
+        _renumber(ctx, _record_lines(ctx.path, header.skip_lines), header.skip_lines)
+    return header
+
+
+def _duckdb_error(error: duckdb.Error, path: Path, original: Path, lines: list[int] | None) -> FileRejected:
+    """DuckDB's first sentence, without the local path, and the physical line it names, if any
+    (for records made from a document, the line where the record starts there)."""
+    message = str(error).split("\n")[0]
+    for shown in (path, original):
+        message = message.replace(str(shown), "the file").replace('"the file"', "the file")
+    line = re.search(r"\bline (\d+)", message)
+    detail = f"unreadable as the declared format ({message.strip()})"
+    if not line:
+        return FileRejected("file structure", detail)
+    number = int(line[1])
+    if lines is not None:
+        number = lines[number - 1] if 0 < number <= len(lines) else None
+    return FileRejected("file structure", detail, number)
+
+
+def _renumber(ctx: ParseContext, lines: pa.Array, offset: int = 0) -> None:
+    """Give table `source` physical line numbers: its row k (by _row_number - offset) starts on
+    line lines[k - 1]."""
+    ctx.con.register("record_lines", pa.table({"line": lines}))
+    ctx.con.execute(
+        f"""
+        create or replace temp table source as
+        select record_lines.line as _row_number, source.* exclude (_row_number)
+        from source
+        inner join (select row_number() over () as _record, line from record_lines) as record_lines
+            on source._row_number - {offset:d} = record_lines._record
+        order by source._row_number
+        """
+    )
+
+
+def _nonblank_lines(path: Path) -> pa.Array:
+    """The physical line of every line holding more than white space, as DuckDB counts JSON
+    Lines records."""
+    with open(path, "rb") as handle:
+        return pa.array([n for n, line in enumerate(handle, start=1) if line.strip()], pa.int64())
 
 
 def read_json_lines(
-    ctx: ParseContext, columns: dict[str, str], path: Path | None = None, records: str = "line"
+    ctx: ParseContext,
+    columns: dict[str, str],
+    path: Path | None = None,
+    lines: list[int] | None = None,
+    known: tuple[str, ...] = (),
 ) -> None:
-    """Load JSON Lines into table `source` with _row_number = line in the file."""
+    """Load JSON Lines into table `source`, with _row_number = the physical line where the
+    record starts (in ctx.path: `lines` gives it for a `path` made from it). Only the declared
+    keys are read; the names of the others, except those the format knows and drops
+    (`known`), are noted for the ledger."""
     path = path or ctx.path
     try:
         ctx.con.execute(
@@ -263,11 +440,21 @@ def read_json_lines(
         raise
     except duckdb.Error as error:
         check_utf8(ctx.path)
-        raise _duckdb_error(error, path, records) from None
-    if ctx.con.execute("select count(*) from source").fetchone()[0] == 0:
-        raise FileRejected(
-            "not empty", "the file holds no records" if records == "line" else f"no {records}s"
-        )
+        raise _duckdb_error(error, path, ctx.path, lines) from None
+    (rows,) = ctx.con.execute("select count(*) from source").fetchone()
+    if rows == 0:
+        raise FileRejected("not empty", "the file holds no records")
+    if lines is not None:
+        _renumber(ctx, pa.array(lines, pa.int64()))
+    elif line_count(path) != rows:
+        _renumber(ctx, _nonblank_lines(path))
+    declared = set(columns) | set(known)
+    for (key,) in ctx.con.execute(
+        "select distinct unnest(json_keys(json)) as key from read_ndjson_objects($path) order by key",
+        {"path": str(path)},
+    ).fetchall():
+        if key not in declared:
+            ctx.undeclared.append(key)
 
 
 def first_violation(ctx: ParseContext, violation: str, rule: str, detail: str, table: str = "source") -> None:

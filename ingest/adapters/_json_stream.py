@@ -1,5 +1,6 @@
 """Read one JSON document's big list without holding the document: a list of any length
-streams out as JSON Lines, one element a line, for DuckDB's streaming reader.
+streams out as JSON Lines, one element a line, for DuckDB's streaming reader, with the
+physical line where each element starts (a reason names that line).
 
 DuckDB reads a JSON document whole (up to maximum_object_size, 16 MiB by default), so a
 learning record store's export, `{"statements": [...], "more": ""}`, of a whole
@@ -25,14 +26,23 @@ class _Reader:
     def __init__(self, handle):
         self.handle, self.text, self.pos, self.eof = handle, "", 0, False
         self.consumed = 0  # characters dropped from the front of the window
+        self._counted, self._line = 0, 1  # the line at window position _counted
+
+    def line(self) -> int:
+        """The physical line (from 1) of the next unconsumed character; positions only move
+        forward, so each character is counted once."""
+        self._line += self.text.count("\n", self._counted, self.pos)
+        self._counted = self.pos
+        return self._line
 
     def more(self) -> bool:
         chunk = self.handle.read(CHUNK_CHARS)
         if not chunk:
             self.eof = True
             return False
+        self.line()  # count what the window is about to drop
         self.consumed += self.pos
-        self.text, self.pos = self.text[self.pos :] + chunk, 0
+        self.text, self.pos, self._counted = self.text[self.pos :] + chunk, 0, 0
         return True
 
     def skip_whitespace(self) -> str:
@@ -72,14 +82,16 @@ class _Reader:
         return FileRejected("file structure", f"{message} at character {offset}")
 
 
-def list_as_json_lines(source: Path, key: str, target: Path) -> dict[str, object]:
+def list_as_json_lines(source: Path, key: str, target: Path) -> tuple[dict[str, object], list[int]]:
     """Write each element of the top-level object's list `key` to a line of `target`.
 
-    Returns the object's other members. Raises FileRejected naming the character
-    offset where the document breaks JSON or the expected shape.
+    Returns the object's other members and the physical line where each element starts.
+    Raises FileRejected naming the character offset where the document breaks JSON or the
+    expected shape.
     """
     decoder = json.JSONDecoder()
     others: dict[str, object] = {}
+    lines: list[int] = []
     found = False
     with open(source, encoding="utf-8-sig") as handle, open(target, "w", encoding="utf-8") as out:
         reader = _Reader(handle)
@@ -94,7 +106,7 @@ def list_as_json_lines(source: Path, key: str, target: Path) -> dict[str, object
                 reader.expect(":", "':'")
                 if name == key and not found:
                     found = True
-                    _copy_list(reader, decoder, out)
+                    _copy_list(reader, decoder, out, lines)
                 else:
                     others[name], _ = reader.value(decoder)
                 if reader.expect(",}", "',' or '}'") == "}":
@@ -103,10 +115,40 @@ def list_as_json_lines(source: Path, key: str, target: Path) -> dict[str, object
             raise reader.error("expected the end of the document")
     if not found:
         raise FileRejected("file structure", f"expected one document with a '{key}' list")
-    return others
+    return others, lines
 
 
-def _copy_list(reader: _Reader, decoder: json.JSONDecoder, out) -> None:
+def values_as_json_lines(source: Path, target: Path) -> list[int]:
+    """Write each object of a sequence of JSON values, objects or lists of objects (a webhook's
+    request bodies, kept one after another), to a line of `target`.
+
+    Returns the physical line where each object starts.
+    """
+    decoder = json.JSONDecoder()
+    lines: list[int] = []
+    with open(source, encoding="utf-8-sig") as handle, open(target, "w", encoding="utf-8") as out:
+        reader = _Reader(handle)
+        while True:
+            found = reader.skip_whitespace()
+            if not found:
+                return lines
+            if found == "[":
+                _copy_list(reader, decoder, out, lines)
+                continue
+            lines.append(reader.line())
+            element, text = reader.value(decoder)
+            if not isinstance(element, dict):
+                raise reader.error("expected an object or a list of objects")
+            _write(out, text)
+
+
+def _write(out, text: str) -> None:
+    # JSON allows line breaks only between tokens, where a space does as well
+    out.write(text.replace("\r", " ").replace("\n", " "))
+    out.write("\n")
+
+
+def _copy_list(reader: _Reader, decoder: json.JSONDecoder, out, lines: list[int]) -> None:
     reader.expect("[", "a list")
     if reader.skip_whitespace() == "]":
         reader.pos += 1
@@ -114,11 +156,11 @@ def _copy_list(reader: _Reader, decoder: json.JSONDecoder, out) -> None:
     number = 0
     while True:
         number += 1
+        reader.skip_whitespace()
+        lines.append(reader.line())
         element, text = reader.value(decoder)
         if not isinstance(element, dict):
             raise reader.error(f"expected element {number} of the list to be an object")
-        # JSON allows line breaks only between tokens, where a space does as well
-        out.write(text.replace("\r", " ").replace("\n", " "))
-        out.write("\n")
+        _write(out, text)
         if reader.expect(",]", "',' or ']'") == "]":
             return

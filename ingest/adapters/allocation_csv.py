@@ -2,9 +2,7 @@
 
 from ingest.adapters._base import (
     ParseContext,
-    check_columns,
-    csv_header,
-    read_csv_as_text,
+    read_csv_by_name,
     require_date,
     require_present,
     to_date,
@@ -20,14 +18,15 @@ COLUMNS = [
     ("randomised_on", "date"),
     ("stratum", "text"),
     ("cluster_id", "text"),
+    # links a learning record store that names actors by mbox_sha1sum (xapi_statements_json)
+    ("mbox_sha1sum_pseudonym", "text"),
 ]
 
 REFERENCE = None  # the allocation is what the other feeds refer to
 
 
 def parse(ctx: ParseContext) -> str:
-    check_columns(csv_header(ctx.path)[0], HEADER)
-    read_csv_as_text(ctx, HEADER)
+    read_csv_by_name(ctx, HEADER)
     for column in ("participant_id", "employee_number", "email", "arm", "randomised_on"):
         require_present(ctx, column)
     require_date(ctx, "randomised_on", "%Y-%m-%d")
@@ -40,6 +39,7 @@ def parse(ctx: ParseContext) -> str:
             trim(arm) as arm,
             {to_date("randomised_on", "%Y-%m-%d")} as randomised_on,
             nullif(trim(stratum), '') as stratum,
-            nullif(trim(cluster_id), '') as cluster_id
+            nullif(trim(cluster_id), '') as cluster_id,
+            {ctx.mbox_sha1sum_pseudonym("email")} as mbox_sha1sum_pseudonym
         from source
     """

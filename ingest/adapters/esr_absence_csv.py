@@ -2,10 +2,8 @@
 
 from ingest.adapters._base import (
     ParseContext,
-    check_columns,
-    csv_header,
     first_violation,
-    read_csv_as_text,
+    read_csv_by_name,
     require_date,
     require_number,
     require_present,
@@ -33,8 +31,7 @@ REFERENCE = ("employee_pseudonym", "employee_pseudonym")
 
 
 def parse(ctx: ParseContext) -> str:
-    check_columns(csv_header(ctx.path)[0], HEADER)
-    read_csv_as_text(ctx, HEADER)
+    read_csv_by_name(ctx, HEADER)
     for column in ("Employee Number", "Absence Type", "Absence Start Date"):
         require_present(ctx, column)
     for column in ("Absence Start Date", "Absence End Date"):

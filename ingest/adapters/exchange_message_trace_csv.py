@@ -1,17 +1,18 @@
 """exchange_message_trace_csv: an email server's message trace (no opens or clicks).
 
 The message number comes from the Subject through the registry's pattern; the Subject
-itself, the sender and the IP addresses are not kept.
+itself, the sender and the IP addresses are not kept. PowerShell's Export-Csv may add a
+`#TYPE` line and every other property of a trace (left unread); `Received` is in the
+exporting machine's locale, which the registry names (received_locale: US, the default, or
+UK), never guessed: 3/4/2026 is either.
 """
 
 from hhp.sql import quote_literal
 from ingest.adapters._base import (
     FileRejected,
     ParseContext,
-    check_columns,
-    csv_header,
     first_violation,
-    read_csv_as_text,
+    read_csv_by_name,
     require_number,
     require_present,
     to_timestamp,
@@ -40,7 +41,10 @@ COLUMNS = [
     ("message_id", "text"),
     ("message_trace_id", "text"),
 ]
-RECEIVED_FORMAT = "%m/%d/%Y %I:%M:%S %p"  # US, e.g. 11/2/2026 9:00:14 AM (UTC)
+RECEIVED_FORMATS = {  # UTC, in the exporting machine's locale
+    "US": ("%m/%d/%Y %I:%M:%S %p", "M/d/yyyy h:mm:ss AM"),  # 11/2/2026 9:00:14 AM
+    "UK": ("%d/%m/%Y %H:%M:%S", "dd/MM/yyyy HH:mm:ss"),  # 02/11/2026 09:00:14
+}
 
 # (column, allocation column): every row must name someone in the study's allocation
 REFERENCE = ("recipient_pseudonym", "email_pseudonym")
@@ -50,16 +54,21 @@ def parse(ctx: ParseContext) -> str:
     pattern = ctx.feed_spec.get("message_no_pattern")
     if not pattern:
         raise FileRejected("registry", f"study {ctx.study.study_id} gives no message_no_pattern")
+    locale = str(ctx.feed_spec.get("received_locale", "US"))
+    if locale not in RECEIVED_FORMATS:
+        raise FileRejected(
+            "registry", f"study {ctx.study.study_id}: received_locale must be US or UK, not {locale!r}"
+        )
+    received_format, shown_format = RECEIVED_FORMATS[locale]
     message_no = f'try_cast(regexp_extract("Subject", {quote_literal(pattern)}, 1) as bigint)'
-    check_columns(csv_header(ctx.path)[0], HEADER)
-    read_csv_as_text(ctx, HEADER)
+    read_csv_by_name(ctx, HEADER, preamble="#TYPE")
     for column in ("Received", "RecipientAddress", "Subject", "Status", "MessageTraceId"):
         require_present(ctx, column)
     first_violation(
         ctx,
-        f"{try_date('Received', RECEIVED_FORMAT)} is null",
+        f"{try_date('Received', received_format)} is null",
         "parseable date",
-        "column 'Received' is not a date-time in the form M/d/yyyy h:mm:ss AM",
+        f"column 'Received' is not a date-time in the form {shown_format} (the study's {locale} locale)",
     )
     first_violation(
         ctx,
@@ -71,7 +80,7 @@ def parse(ctx: ParseContext) -> str:
     return f"""
         select
             _row_number,
-            {to_timestamp("Received", RECEIVED_FORMAT)} as received_at,
+            {ctx.in_zone(to_timestamp("Received", received_format))} as received_at,
             {ctx.email_pseudonym("RecipientAddress")} as recipient_pseudonym,
             {message_no} as message_no,
             trim("Status") as status,

@@ -2,9 +2,7 @@
 
 from ingest.adapters._base import (
     ParseContext,
-    check_columns,
-    csv_header,
-    read_csv_as_text,
+    read_csv_by_name,
     require_date,
     require_present,
     to_date,
@@ -24,8 +22,7 @@ REFERENCE = ("employee_pseudonym", "employee_pseudonym")
 
 
 def parse(ctx: ParseContext) -> str:
-    check_columns(csv_header(ctx.path)[0], HEADER)
-    read_csv_as_text(ctx, HEADER)
+    read_csv_by_name(ctx, HEADER)
     for column in ("employee_number", "termination_date", "leaving_reason"):
         require_present(ctx, column)
     for column in ("termination_date", "notice_given_date"):

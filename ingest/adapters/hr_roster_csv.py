@@ -2,9 +2,7 @@
 
 from ingest.adapters._base import (
     ParseContext,
-    check_columns,
-    csv_header,
-    read_csv_as_text,
+    read_csv_by_name,
     require_date,
     require_number,
     require_present,
@@ -38,8 +36,7 @@ REFERENCE = ("employee_pseudonym", "employee_pseudonym")
 
 
 def parse(ctx: ParseContext) -> str:
-    check_columns(csv_header(ctx.path)[0], HEADER)
-    read_csv_as_text(ctx, HEADER)
+    read_csv_by_name(ctx, HEADER)
     for column in ("snapshot_date", "employee_number", "hire_date", "fte"):
         require_present(ctx, column)
     for column in ("snapshot_date", "hire_date"):

@@ -2,10 +2,8 @@
 
 from ingest.adapters._base import (
     ParseContext,
-    check_columns,
-    csv_header,
     first_violation,
-    read_csv_as_text,
+    read_csv_by_name,
     require_date,
     require_present,
     to_date,
@@ -26,8 +24,7 @@ REFERENCE = ("participant_id", "participant_id")
 
 
 def parse(ctx: ParseContext) -> str:
-    check_columns(csv_header(ctx.path)[0], HEADER)
-    read_csv_as_text(ctx, HEADER)
+    read_csv_by_name(ctx, HEADER)
     for column in ("participant_id", "letter_ref", "dispatched_on", "returned_undelivered"):
         require_present(ctx, column)
     for column in ("dispatched_on", "returned_on"):

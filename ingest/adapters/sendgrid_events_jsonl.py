@@ -2,9 +2,17 @@
 
 The recipient's email is pseudonymised; user agents, IP addresses and clicked URLs are
 dropped. The same event (sg_event_id) can arrive more than once: staging keeps one.
+Partners who keep the webhook's raw request bodies send JSON arrays of events, one body
+after another; each event in them is a record, numbered by the line it starts on. Events
+of a type the platform does not use are counted in the ledger and not loaded.
 """
 
+import re
+from pathlib import Path
+
+from hhp.sql import quote_literal
 from ingest.adapters._base import ParseContext, first_violation, read_json_lines, require_present
+from ingest.adapters._json_stream import values_as_json_lines
 
 FORMAT = "sendgrid_events_jsonl"
 COLUMNS = [
@@ -31,13 +39,37 @@ FIELDS = {
     "reason": "VARCHAR",
     "type": "VARCHAR",
 }
+KNOWN_DROPPED = ("url", "useragent", "ip")  # in the format, personal: never read
+# SendGrid's other event types (account_status_change has no email): counted, never loaded
+UNUSED_EVENTS = ("group_unsubscribe", "group_resubscribe", "account_status_change")
+ARRAY_LINE = re.compile(rb"(?:^|\n)[ \t\r]*\[")
 
 # (column, allocation column): every row must name someone in the study's allocation
 REFERENCE = ("email_pseudonym", "email_pseudonym")
 
 
+def holds_arrays(path: Path) -> bool:
+    """Whether a line of the file opens a JSON array (a webhook's raw request body)."""
+    tail = b""
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            text = tail + chunk
+            if ARRAY_LINE.search(text):
+                return True
+            tail = text[text.rfind(b"\n") :] if b"\n" in text else text
+    return False
+
+
 def parse(ctx: ParseContext) -> str:
-    read_json_lines(ctx, FIELDS)
+    if holds_arrays(ctx.path):
+        events = ctx.scratch("events.jsonl")
+        read_json_lines(ctx, FIELDS, events, values_as_json_lines(ctx.path, events), KNOWN_DROPPED)
+    else:
+        read_json_lines(ctx, FIELDS, known=KNOWN_DROPPED)
+    for event in UNUSED_EVENTS:
+        ctx.skip_rows(
+            f"trim(event) = {quote_literal(event)}", f"'{event}' events (a type the platform does not use)"
+        )
     for field in ("email", "timestamp", "event", "sg_event_id"):
         require_present(ctx, field)
     first_violation(

@@ -23,8 +23,9 @@ final as (
         wave as timepoint,
         -- response
         status,
-        status = 'IP Address' as is_real_response,
-        status = 'IP Address' and finished as is_complete,
+        -- real responses: by web (IP Address) or by the offline app (Offline)
+        status in ('IP Address', 'Offline') as is_real_response,
+        status in ('IP Address', 'Offline') and finished as is_complete,
         recorded_at,
         progress,
         -- items, as codes 1-5
