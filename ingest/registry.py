@@ -136,6 +136,9 @@ REGISTRY_TABLES = {
         ("contact_kind", "text"),
         ("delivery_format", "text"),
         ("primary_outcomes", "text"),
+        ("survey_format", "text"),
+        ("absence_format", "text"),
+        ("leavers_format", "text"),
     ],
     "raw.registry_timepoints": [
         ("study_id", "text"),
@@ -167,6 +170,9 @@ def registry_rows(studies: dict[str, Study]) -> dict[str, list[tuple]]:
                 s.contacts.get("kind", "none"),
                 s.feed_format("delivery"),
                 ", ".join(f"{p['outcome']}@{p['timepoint']}" for p in s.primary_outcomes),
+                s.feed_format("survey"),
+                s.feed_format("absence"),
+                s.feed_format("leavers"),
             )
             for s in studies.values()
         ],

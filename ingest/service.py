@@ -205,14 +205,14 @@ def parse_file(
         first = findings[0]
         more = f" (and {len(findings) - 1} more finding(s))" if len(findings) > 1 else ""
         detail = first.describe().rsplit(" [rule: ", 1)[0]
-        raise FileRejected(f"{fmt}.landing", detail + more, first.first_line)
+        raise ctx.rejection(f"{fmt}.landing", detail + more, first.first_line)
     rejected: list[tuple[int, str, str]] = []
     known = known_references()  # only once the file itself is sound: a broken file never waits
     if known is not None:
         rejected = _unresolved_references(ctx, fmt, known)
         if rejected and ctx.feed_spec.get("on_bad_rows", REJECT_FILE) != LOAD_GOOD_ROWS:
             more = f" ({len(rejected)} rows in all)" if len(rejected) > 1 else ""
-            raise FileRejected("reference", rejected[0][2] + more, rejected[0][0])
+            raise ctx.rejection("reference", rejected[0][2] + more, rejected[0][0])
     left_out = pa.table({"line": pa.array([line for line, _, _ in rejected], pa.int64())})
     ctx.con.register("left_out", left_out)
     ctx.con.execute(

@@ -1,16 +1,24 @@
 """Write simulated records in each partner's own export format (FEEDS.md).
 
-One function per format: (study data, feed folder) -> files written.
+One function per format: (study data, feed folder) -> files written. A study's registry
+entry may ask for real exports' variants (generator.export_variants, by format; FEEDS.md,
+"Real exports vary"): columns in another order, columns the feed does not need, a byte-order
+mark and CRLF, gzip, and each system's own ones. They change how a file is written, never
+what it says: truth.json is the same with or without them.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
+import hashlib
+import io
 import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -23,12 +31,48 @@ def _uk(d: date | None) -> str:
     return d.strftime("%d/%m/%Y") if d else ""
 
 
-def _csv(path: Path, header: list[str], rows: list[list]) -> Path:
+DECLARED_ZONE = "Europe/London"  # the zone a 'declared_zones' Qualtrics export is in
+
+
+def _variants(data: StudyData, fmt: str) -> set[str]:
+    return set((data.study.generator.get("export_variants") or {}).get(fmt, ()))
+
+
+# columns real exports carry that no feed needs: (name, value for row i); none is read
+EXTRA_COLUMNS = [("Cost Centre", lambda i: f"CC{4000 + i % 37}"), ("Exported By", lambda i: "hr.reporting")]
+
+
+def _csv(
+    path: Path, header: list[str], rows: list[list], variants: set[str] = frozenset(),
+    preamble: list[str] = (), header_rows: list[list] = (),
+) -> Path:  # fmt: skip
+    """Write a CSV file, in the variants asked for: 'shuffled' (columns reversed),
+    'extra_columns', 'bom_crlf' (a byte-order mark and CRLF line ends) and 'gzip'."""
+    header, rows, header_rows = list(header), [list(r) for r in rows], [list(r) for r in header_rows]
+    if "extra_columns" in variants:
+        header += [name for name, _ in EXTRA_COLUMNS]
+        header_rows = [r + [name for name, _ in EXTRA_COLUMNS] for r in header_rows]
+        rows = [r + [value(i) for _, value in EXTRA_COLUMNS] for i, r in enumerate(rows)]
+    if "shuffled" in variants:
+        header, rows, header_rows = header[::-1], [r[::-1] for r in rows], [r[::-1] for r in header_rows]
+    ending = "\r\n" if "bom_crlf" in variants or preamble else "\n"
+    text = io.StringIO(newline="")
+    for line in preamble:
+        text.write(line + ending)
+    writer = csv.writer(text, lineterminator=ending, quoting=csv.QUOTE_ALL if preamble else csv.QUOTE_MINIMAL)
+    writer.writerows([header, *header_rows, *rows])
+    content = ("\ufeff" if "bom_crlf" in variants else "") + text.getvalue()
+    return _write(path, content, variants)
+
+
+def _write(path: Path, content: str, variants: set[str] = frozenset()) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
+    if "gzip" in variants:
+        path = path.with_name(path.name + ".gz")
+        # mtime fixed: the same seed writes the same bytes
+        path.write_bytes(gzip.compress(content.encode("utf-8"), mtime=0))
+    else:
+        path.write_bytes(content.encode("utf-8"))
     return path
 
 
@@ -53,7 +97,8 @@ def allocation_csv(data: StudyData, folder: Path, rng) -> list[Path]:
         ]
         for p in data.participants
     ]
-    return [_csv(folder / f"allocation_{_day0(data).isoformat()}.csv", adapters.allocation_csv.HEADER, rows)]
+    path = folder / f"allocation_{_day0(data).isoformat()}.csv"
+    return [_csv(path, adapters.allocation_csv.HEADER, rows, _variants(data, "allocation_csv"))]
 
 
 def _month_ends(start: date, end: date) -> list[date]:
@@ -89,7 +134,8 @@ def hr_roster_csv(data: StudyData, folder: Path, rng) -> list[Path]:
                     p.job_role,
                 ]
             )
-        files.append(_csv(folder / f"hr_roster_{snap.isoformat()}.csv", adapters.hr_roster_csv.HEADER, rows))
+        path = folder / f"hr_roster_{snap.isoformat()}.csv"
+        files.append(_csv(path, adapters.hr_roster_csv.HEADER, rows, _variants(data, "hr_roster_csv")))
     return files
 
 
@@ -103,9 +149,8 @@ def hr_leavers_csv(data: StudyData, folder: Path, rng) -> list[Path]:
             for p in data.participants
             if p.termination_date and p.termination_date <= extract
         ]
-        files.append(
-            _csv(folder / f"hr_leavers_{extract.isoformat()}.csv", adapters.hr_leavers_csv.HEADER, rows)
-        )
+        path = folder / f"hr_leavers_{extract.isoformat()}.csv"
+        files.append(_csv(path, adapters.hr_leavers_csv.HEADER, rows, _variants(data, "hr_leavers_csv")))
     return files
 
 
@@ -129,19 +174,20 @@ def hris_absence_json(data: StudyData, folder: Path, rng) -> list[Path]:
                     "unit": "HOURS" if in_hours else "DAYS",
                 }
             )
-        path = folder / f"hris_time_off_{extract.isoformat()}.jsonl"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", encoding="utf-8") as handle:
-            for p in data.participants:
-                if p.hire_date > extract:
-                    continue
-                record = {
+        lines = [
+            json.dumps(
+                {
                     "worker_id": p.employee_number,
                     "extract_date": extract.isoformat(),
                     "time_off": by_worker.get(p.employee_number, []),
                 }
-                handle.write(json.dumps(record) + "\n")
-        files.append(path)
+            )
+            + "\n"
+            for p in data.participants
+            if p.hire_date <= extract
+        ]
+        path = folder / f"hris_time_off_{extract.isoformat()}.jsonl"
+        files.append(_write(path, "".join(lines), _variants(data, "hris_absence_json")))
     return files
 
 
@@ -157,10 +203,14 @@ def exchange_message_trace_csv(data: StudyData, folder: Path, rng) -> list[Path]
         "Looking ahead",
     )
     sender = f"director.general@{data.study.generator['org_domain']}"
+    uk = data.study.feeds["delivery"].get("received_locale") == "UK"
     rows = []
     for d in sorted(data.deliveries, key=lambda d: d.received_at):
         t = d.received_at
-        received = f"{t.month}/{t.day}/{t.year} {t.strftime('%I').lstrip('0')}:{t:%M:%S %p}"
+        if uk:
+            received = t.strftime("%d/%m/%Y %H:%M:%S")
+        else:
+            received = f"{t.month}/{t.day}/{t.year} {t.strftime('%I').lstrip('0')}:{t:%M:%S %p}"
         rows.append(
             [
                 received,
@@ -176,27 +226,71 @@ def exchange_message_trace_csv(data: StudyData, folder: Path, rng) -> list[Path]
             ]
         )
     last = max((d.received_at.date() for d in data.deliveries), default=_day0(data))
-    return [
-        _csv(
-            folder / f"message_trace_{(last + timedelta(days=3)).isoformat()}.csv",
-            adapters.exchange_message_trace_csv.HEADER,
-            rows,
-        )
-    ]
+    path = folder / f"message_trace_{(last + timedelta(days=3)).isoformat()}.csv"
+    header = adapters.exchange_message_trace_csv.HEADER
+    if "powershell_every_property" in _variants(data, "exchange_message_trace_csv"):
+        return [_powershell_export(path, header, rows, last)]
+    return [_csv(path, header, rows)]
+
+
+def _powershell_export(path: Path, header: list[str], rows: list[list], last: date) -> Path:
+    """Get-MessageTrace | Export-Csv in Windows PowerShell 5.1: a #TYPE line, every property of
+    a trace in its own order, every field quoted, CRLF."""
+    start, end = (last - timedelta(days=10)).strftime("%d/%m/%Y 00:00:00"), last.strftime("%d/%m/%Y 00:00:00")
+    order = ["PSComputerName", "RunspaceId", "PSShowComputerName", "Organization", "MessageId", "Received",
+             "SenderAddress", "RecipientAddress", "Subject", "Status", "ToIP", "FromIP", "Size",
+             "MessageTraceId", "StartDate", "EndDate", "Index"]  # fmt: skip
+    runspace = "4b2c6f0e-8a55-4d1e-9b7a-0c3f1e2d5a6b"
+    every = []
+    for index, row in enumerate(rows):
+        values = dict(zip(header, row, strict=True))
+        values |= {"PSComputerName": "outlook.office365.com", "RunspaceId": runspace,
+                   "PSShowComputerName": "False", "Organization": "org.onmicrosoft.com",
+                   "StartDate": start, "EndDate": end, "Index": index}  # fmt: skip
+        every.append([values[name] for name in order])
+    preamble = ["#TYPE Deserialized.Microsoft.Exchange.Management.FfoReporting.MessageTrace"]
+    return _csv(path, order, every, preamble=preamble)
+
+
+# what real Qualtrics exports carry besides the feed's columns (none is read)
+QUALTRICS_EXTRA = [
+    ("Q_RecaptchaScore", "Q_RecaptchaScore", lambda r, rng: f"{0.5 + rng.random() / 2:.1f}"),
+    ("Q_RelevantIDDuplicate", "Q_RelevantIDDuplicate", lambda r, rng: ""),
+    ("Q9", "Anything else you would like to tell us?", lambda r, rng: "More time to reflect, please"),
+    ("Q9 - Topics", "Q9 - Topics", lambda r, rng: "Workload"),
+    ("Q1_DO", "Q1 - Display Order", lambda r, rng: "1|2|3|4|5|6|7"),
+]
+QUALTRICS_STATUS_CODES = {"IP Address": "0", "Survey Preview": "1", "Offline": "16"}
 
 
 def qualtrics_csv(data: StudyData, folder: Path, rng) -> list[Path]:
+    """The variants: 'numeric_values' (Status and Finished coded too), 'declared_zones' (dates in
+    the zone row 3 declares), 'extra_columns' (the columns real exports add), 'bom_crlf'."""
     survey = data.study.feeds["survey"]
+    variants = _variants(data, "qualtrics_csv")
     partner_columns = [c for columns in survey["items"].values() for c in columns]
     canonical = data.study.survey_item_columns()
     as_text = survey.get("value_coding") == "choice_text"
-    header = [*adapters.qualtrics_csv.METADATA, *partner_columns]
-    questions = [
-        *adapters.qualtrics_csv.METADATA[:-1],
-        "Survey wave",
-        *(f"Item {c}" for c in partner_columns),
-    ]
-    import_ids = [json.dumps({"ImportId": c}) for c in header]
+    numeric = "numeric_values" in variants
+    zone = ZoneInfo(DECLARED_ZONE) if "declared_zones" in variants else None
+    extras = QUALTRICS_EXTRA if "extra_columns" in variants else []
+    metadata = adapters.qualtrics_csv.METADATA
+    header = [*metadata, *partner_columns, *(name for name, _, _ in extras)]
+    questions = [*metadata[:-1], "Survey wave", *(f"Item {c}" for c in partner_columns),
+                 *(question for _, question, _ in extras)]  # fmt: skip
+    date_ids = {"StartDate": "startDate", "EndDate": "endDate", "RecordedDate": "recordedDate"}
+
+    def import_id(column: str) -> str:
+        if zone and column in date_ids:
+            declared = {"ImportId": date_ids[column], "timeZone": DECLARED_ZONE}
+            return json.dumps(declared, separators=(",", ":"))
+        return json.dumps({"ImportId": column})
+
+    def stamp(at: datetime) -> str:
+        local = at.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None) if zone else at
+        return local.strftime("%Y-%m-%d %H:%M:%S")
+
+    import_ids = [import_id(c) for c in header]
     files = []
     for tp in data.study.timepoints:
         responses = sorted((r for r in data.responses if r.wave == tp.name), key=lambda r: r.recorded_at)
@@ -209,17 +303,20 @@ def qualtrics_csv(data: StudyData, folder: Path, rng) -> list[Path]:
                 values.append(
                     "" if code is None else ITEM_SCALES[canonical[column]][code - 1] if as_text else code
                 )
-            fmt = "%Y-%m-%d %H:%M:%S"
+            if numeric:
+                status, finished = QUALTRICS_STATUS_CODES[r.status], "1" if r.finished else "0"
+            else:
+                status, finished = r.status, "True" if r.finished else "False"
             rows.append(
                 [
-                    r.started_at.strftime(fmt),
-                    r.recorded_at.strftime(fmt),
-                    r.status,
+                    stamp(r.started_at),
+                    stamp(r.recorded_at),
+                    status,
                     _ip(rng),
                     r.progress,
                     int((r.recorded_at - r.started_at).total_seconds()),
-                    "True" if r.finished else "False",
-                    r.recorded_at.strftime(fmt),
+                    finished,
+                    stamp(r.recorded_at),
                     f"R_{rng.bytes(8).hex()[:15]}",
                     p.last_name,
                     p.first_name,
@@ -231,15 +328,13 @@ def qualtrics_csv(data: StudyData, folder: Path, rng) -> list[Path]:
                     "EN",
                     tp.name,
                     *values,
+                    *(value(r, rng) for _, _, value in extras),
                 ]
             )
         extract = _day0(data) + timedelta(days=tp.window_end + 25)
         path = folder / f"wellbeing_{tp.name}_{extract.isoformat()}.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerows([header, questions, import_ids, *rows])
-        files.append(path)
+        shape = variants & {"bom_crlf", "gzip"}
+        files.append(_csv(path, header, rows, shape, header_rows=[questions, import_ids]))
     return files
 
 
@@ -281,9 +376,8 @@ def esr_absence_csv(data: StudyData, folder: Path, rng) -> list[Path]:
                     round(days * a.participant.fte, 2),
                 ]
             )
-        files.append(
-            _csv(folder / f"esr_absence_{extract.isoformat()}.csv", adapters.esr_absence_csv.HEADER, rows)
-        )
+        path = folder / f"esr_absence_{extract.isoformat()}.csv"
+        files.append(_csv(path, adapters.esr_absence_csv.HEADER, rows, _variants(data, "esr_absence_csv")))
     return files
 
 
@@ -322,6 +416,13 @@ def sendgrid_events_jsonl(data: StudyData, folder: Path, rng) -> list[Path]:
     events.sort(key=lambda e: e["timestamp"])
     if not events:
         return []
+    variants = _variants(data, "sendgrid_events_jsonl")
+    if "unused_events" in variants:  # SendGrid's other types: counted, not loaded (no truth in them)
+        who = events[0]["email"]
+        events.append({"email": who, "event": "group_unsubscribe", "asm_group_id": 42,
+                       "timestamp": events[-1]["timestamp"], "sg_event_id": rng.bytes(12).hex()})  # fmt: skip
+        events.append({"event": "account_status_change", "type": "compliance_suspend",
+                       "timestamp": events[-1]["timestamp"], "sg_event_id": rng.bytes(12).hex()})  # fmt: skip
     middle = events[len(events) // 2]["timestamp"]
     files = []
     # two stream files that overlap by an hour of events
@@ -331,9 +432,13 @@ def sendgrid_events_jsonl(data: StudyData, folder: Path, rng) -> list[Path]:
     ):
         last = datetime.fromtimestamp(chosen[-1]["timestamp"], UTC).date() + timedelta(days=1)
         path = folder / f"sendgrid_events_{part}_{last.isoformat()}.jsonl"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(json.dumps(e) + "\n" for e in chosen), encoding="utf-8")
-        files.append(path)
+        if "webhook_bodies" in variants:
+            # the raw request bodies: a JSON array of up to 25 events, joined by ',' and CRLF
+            bodies = [chosen[i : i + 25] for i in range(0, len(chosen), 25)]
+            content = "".join("[" + ",\r\n".join(json.dumps(e) for e in b) + "]\n" for b in bodies)
+        else:
+            content = "".join(json.dumps(e) + "\n" for e in chosen)
+        files.append(_write(path, content, variants & {"gzip"}))
     return files
 
 
@@ -350,13 +455,49 @@ def postal_dispatch_csv(data: StudyData, folder: Path, rng) -> list[Path]:
     ]
     last = max((d.returned_on or d.received_at.date() for d in data.deliveries), default=_day0(data))
     path = folder / f"postal_dispatch_{(last + timedelta(days=2)).isoformat()}.csv"
-    return [_csv(path, adapters.postal_dispatch_csv.HEADER, rows)]
+    return [_csv(path, adapters.postal_dispatch_csv.HEADER, rows, _variants(data, "postal_dispatch_csv"))]
+
+
+def _actor(data: StudyData, participant) -> dict:
+    """The actor as the study's learning record store names people (registry)."""
+    spec = data.study.feeds["delivery"]
+    identifier = spec.get("actor_identifier", "mbox")
+    if identifier == "account":
+        holds_employee = spec.get("account_name") == "employee_number"
+        name = participant.employee_number if holds_employee else participant.email
+        return {"objectType": "Agent", "account": {"homePage": "https://learning.org.example", "name": name}}
+    if identifier == "mbox_sha1sum":
+        digest = hashlib.sha1(f"mailto:{participant.email.lower()}".encode()).hexdigest()
+        return {"objectType": "Agent", "mbox_sha1sum": digest}
+    return {"objectType": "Agent", "mbox": f"mailto:{participant.email}"}
 
 
 def xapi_statements_json(data: StudyData, folder: Path, rng) -> list[Path]:
+    """The variants: 'void_a_completion' (a completion recorded in error, voided in a later page
+    of the export, so it must not count) and 'offsetless_timestamps' (UTC, without a zone)."""
     verbs = "http://adlnet.gov/expapi/verbs/"
     bst = timezone(timedelta(hours=1))
+    variants = _variants(data, "xapi_statements_json")
     statements = []
+
+    def statement(d, verb: str, at: datetime) -> dict:
+        when = at.replace(tzinfo=UTC)
+        if "offsetless_timestamps" in variants:
+            shown = when.replace(tzinfo=None)
+        else:
+            shown = when.astimezone(bst)  # the store records local time with offset
+        made = {
+            "id": str(uuid.UUID(bytes=rng.bytes(16))),
+            "actor": _actor(data, d.participant),
+            "verb": {"id": verbs + verb, "display": {"en-US": verb}},
+            "object": {"id": f"https://learning.org.example/goal-setting/module/{d.week}"},
+            "timestamp": shown.isoformat(),
+            "stored": (shown + timedelta(seconds=2)).isoformat(),
+        }
+        if verb == "completed":
+            made["result"] = {"completion": True}
+        return made
+
     for d in data.deliveries:
         steps = [("launched", d.launched_at)]
         if d.launched_at and d.completed_at:
@@ -364,37 +505,52 @@ def xapi_statements_json(data: StudyData, folder: Path, rng) -> list[Path]:
                 ("progressed", d.launched_at + (d.completed_at - d.launched_at) / 2),
                 ("completed", d.completed_at),
             ]
-        for verb, at in steps:
-            if at is None:
-                continue
-            local = at.replace(tzinfo=UTC).astimezone(bst)  # the store records local time with offset
-            statement = {
-                "id": str(uuid.UUID(bytes=rng.bytes(16))),
-                "actor": {"objectType": "Agent", "mbox": f"mailto:{d.participant.email}"},
-                "verb": {"id": verbs + verb, "display": {"en-US": verb}},
-                "object": {"id": f"https://learning.org.example/goal-setting/module/{d.week}"},
-                "timestamp": local.isoformat(),
-                "stored": (local + timedelta(seconds=2)).isoformat(),
-            }
-            if verb == "completed":
-                statement["result"] = {"completion": True}
-            statements.append(statement)
+        statements += [statement(d, verb, at) for verb, at in steps if at is not None]
     statements.sort(key=lambda st: st["timestamp"])
     last = _day0(data) + timedelta(days=7 * int(data.study.contacts.get("count", 0)) + 14)
-    path = folder / f"xapi_statements_{last.isoformat()}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"statements": statements, "more": ""}), encoding="utf-8")
-    return [path]
+    pages = [statements]
+    launched_only = [d for d in data.deliveries if d.launched_at and not d.completed_at]
+    if "void_a_completion" in variants and launched_only:
+        d = launched_only[0]
+        mistaken = statement(d, "completed", d.launched_at + timedelta(minutes=5))
+        voiding = {
+            "id": str(uuid.UUID(bytes=rng.bytes(16))),
+            "actor": {"objectType": "Agent", "account": {"homePage": "https://learning.org.example",
+                                                         "name": "lrs-administrator"}},
+            "verb": {"id": verbs + "voided", "display": {"en-US": "voided"}},
+            "object": {"objectType": "StatementRef", "id": mistaken["id"]},
+            "timestamp": (d.launched_at + timedelta(days=1)).replace(tzinfo=UTC).isoformat(),
+        }  # fmt: skip
+        pages = [[*statements, mistaken], [voiding]]
+    files = []
+    for number, page in enumerate(pages, start=1):
+        more = f"/xapi/statements?more=page{number + 1}" if number < len(pages) else ""
+        name = "xapi_statements" if len(pages) == 1 else f"xapi_statements_page{number}"
+        path = folder / f"{name}_{(last + timedelta(days=number - 1)).isoformat()}.json"
+        files.append(_write(path, json.dumps({"statements": page, "more": more}), variants & {"gzip"}))
+    return files
 
 
 REDCAP_EVENTS = {"baseline": "baseline_arm_1", "endline": "endline_arm_1", "followup": "followup_arm_1"}
 
 
 def redcap_csv(data: StudyData, folder: Path, rng) -> list[Path]:
+    """The variants: 'survey_fields' (timestamps with seconds and the redcap_survey_identifier
+    column, which holds the participant's email), 'no_repeat_columns' (a project without
+    repeating forms), 'data_access_groups' and 'other_forms' (rows of a repeating instrument
+    and of an event the study does not use, which are not survey responses)."""
     survey = data.study.feeds["survey"]
+    variants = _variants(data, "redcap_csv")
     partner_columns = [c for columns in survey["items"].values() for c in columns]
     canonical = data.study.survey_item_columns()
-    header = [*adapters.redcap_csv.METADATA, *partner_columns, "wellbeing_complete"]
+    record_id = survey.get("record_id_field", "record_id")
+    repeat = [] if "no_repeat_columns" in variants else ["redcap_repeat_instrument", "redcap_repeat_instance"]
+    dag = ["redcap_data_access_group"] if "data_access_groups" in variants else []
+    identifier = ["redcap_survey_identifier"] if "survey_fields" in variants else []
+    header = [record_id, "redcap_event_name", *repeat, *dag, *identifier, "wellbeing_timestamp",
+              *partner_columns, "wellbeing_complete"]  # fmt: skip
+    stamp_format = "%Y-%m-%d %H:%M:%S" if "survey_fields" in variants else "%Y-%m-%d %H:%M"
+    zone = ZoneInfo(survey.get("time_zone") or "UTC")  # the REDCap server's clock (registry)
     # REDCap keeps one record per participant per event: the later answer overwrites
     latest = {}
     for r in sorted(data.responses, key=lambda r: r.recorded_at):
@@ -409,21 +565,31 @@ def redcap_csv(data: StudyData, folder: Path, rng) -> list[Path]:
         for r in chosen:
             values = [r.codes.get(canonical[c]) for c in partner_columns]
             complete = "2" if r.finished else "0"
-            stamp = r.recorded_at.strftime("%Y-%m-%d %H:%M") if r.finished else "[not completed]"
+            local = r.recorded_at.replace(tzinfo=UTC).astimezone(zone)
+            stamp = local.strftime(stamp_format) if r.finished else "[not completed]"
             rows.append(
                 [
                     r.participant.participant_id,
                     REDCAP_EVENTS[r.wave],
-                    "",
-                    "",
+                    *([""] * len(repeat)),
+                    *(["site_" + (r.participant.stratum or "a").lower()[:5]] if dag else []),
+                    *([r.participant.email] if identifier else []),
                     stamp,
                     *("" if v is None else v for v in values),
                     complete,
                 ]
             )
+            if "other_forms" in variants and repeat and r.wave == waves[0]:
+                # a repeating contact-log form, and a screening event the study does not use
+                blank = [""] * (len(partner_columns) + 1)
+                rows.append([r.participant.participant_id, REDCAP_EVENTS[r.wave], "contact_log", "1",
+                             *([""] * (len(dag) + len(identifier))), *blank, ""])  # fmt: skip
+                rows.append([r.participant.participant_id, "screening_arm_1", "", "",
+                             *([""] * (len(dag) + len(identifier))), *blank, ""])  # fmt: skip
         tp = next(t for t in data.study.timepoints if t.name == upto[-1])
         extract = _day0(data) + timedelta(days=tp.window_end + 20)
-        files.append(_csv(folder / f"redcap_export_{extract.isoformat()}.csv", header, rows))
+        path = folder / f"redcap_export_{extract.isoformat()}.csv"
+        files.append(_csv(path, header, rows, variants & {"bom_crlf", "gzip", "shuffled"}))
     return files
 
 

@@ -150,6 +150,18 @@ class ParseContext:
     undeclared: list[str] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # records taken out of a document (xAPI statements, webhook bodies' events), where several
+    # may share a line: _row_number is then the record's position, and this its physical line
+    record_kind: str | None = None
+    record_lines: list[int] | None = None
+
+    def rejection(self, rule: str, detail: str, row_number: int | None) -> FileRejected:
+        """A rejection naming the physical line of the row (and, for a record of a document,
+        which record it is)."""
+        if row_number is None or self.record_lines is None:
+            return FileRejected(rule, detail, row_number)
+        line = self.record_lines[row_number - 1] if 0 < row_number <= len(self.record_lines) else None
+        return FileRejected(rule, f"{self.record_kind} {row_number}: {detail}", line)
 
     def scratch(self, name: str) -> Path:
         return self.work_dir / name
@@ -421,11 +433,13 @@ def read_json_lines(
     path: Path | None = None,
     lines: list[int] | None = None,
     known: tuple[str, ...] = (),
+    record_kind: str = "record",
 ) -> None:
     """Load JSON Lines into table `source`, with _row_number = the physical line where the
-    record starts (in ctx.path: `lines` gives it for a `path` made from it). Only the declared
-    keys are read; the names of the others, except those the format knows and drops
-    (`known`), are noted for the ledger."""
+    record starts; for a `path` made from ctx.path's document, the record's position, with
+    `lines` giving where each starts in ctx.path. Only the declared keys are read; the names
+    of the others, except those the format knows and drops (`known`), are noted for the
+    ledger."""
     path = path or ctx.path
     try:
         ctx.con.execute(
@@ -445,7 +459,7 @@ def read_json_lines(
     if rows == 0:
         raise FileRejected("not empty", "the file holds no records")
     if lines is not None:
-        _renumber(ctx, pa.array(lines, pa.int64()))
+        ctx.record_kind, ctx.record_lines = record_kind, lines
     elif line_count(path) != rows:
         _renumber(ctx, _nonblank_lines(path))
     declared = set(columns) | set(known)
@@ -481,7 +495,7 @@ def run_checks(ctx: ParseContext) -> None:
             count, line = row[2 * i], row[2 * i + 1]
             if count:
                 more = f" ({count} rows in all)" if count > 1 else ""
-                raise FileRejected(rule, f"{detail}{more}", line)
+                raise ctx.rejection(rule, f"{detail}{more}", line)
 
 
 def require_date(ctx: ParseContext, column: str, fmt: str, label: str | None = None,

@@ -3,7 +3,8 @@
 The recipient's email is pseudonymised; user agents, IP addresses and clicked URLs are
 dropped. The same event (sg_event_id) can arrive more than once: staging keeps one.
 Partners who keep the webhook's raw request bodies send JSON arrays of events, one body
-after another; each event in them is a record, numbered by the line it starts on. Events
+after another: _row_number is then each event's position in the file (a reason also names
+its line). Events
 of a type the platform does not use are counted in the ledger and not loaded.
 """
 
@@ -63,12 +64,14 @@ def holds_arrays(path: Path) -> bool:
 def parse(ctx: ParseContext) -> str:
     if holds_arrays(ctx.path):
         events = ctx.scratch("events.jsonl")
-        read_json_lines(ctx, FIELDS, events, values_as_json_lines(ctx.path, events), KNOWN_DROPPED)
+        lines = values_as_json_lines(ctx.path, events)
+        read_json_lines(ctx, FIELDS, events, lines, KNOWN_DROPPED, record_kind="event")
     else:
         read_json_lines(ctx, FIELDS, known=KNOWN_DROPPED)
     for event in UNUSED_EVENTS:
         ctx.skip_rows(
-            f"trim(event) = {quote_literal(event)}", f"'{event}' events (a type the platform does not use)"
+            f"trim(event) = {quote_literal(event)}",
+            f"event(s) of type '{event}', which the platform does not use,",
         )
     for field in ("email", "timestamp", "event", "sg_event_id"):
         require_present(ctx, field)

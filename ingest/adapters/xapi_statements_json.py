@@ -1,6 +1,6 @@
 """xapi_statements_json: a learning record store's export, one JSON document per file.
 
-_row_number is the physical line where the statement starts. The actor is identified as the
+_row_number is the statement's position in the document (a reason also names its line). The actor is identified as the
 registry says (actor_identifier: mbox, the default; mbox_sha1sum; or account, whose name
 holds the work email or, with account_name: employee_number, the employee number) and only
 its pseudonym is kept. A timestamp without an offset is in UTC. Voiding statements are
@@ -86,7 +86,7 @@ def parse(ctx: ParseContext) -> str:
     others, lines = list_as_json_lines(ctx.path, "statements", statements)
     if others.get("more"):
         ctx.notes.append("the export announced more pages ('more' is not empty): it is one page of several")
-    read_json_lines(ctx, STATEMENT, statements, lines)
+    read_json_lines(ctx, STATEMENT, statements, lines, record_kind="statement")
     ctx.undeclared.extend(f"(document) {name}" for name in others if name != "more")
     ctx.con.execute(
         """

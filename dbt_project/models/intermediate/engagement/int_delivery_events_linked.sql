@@ -71,18 +71,6 @@ by_email as (
         source_row_number,
         ingested_at
     from sendgrid_events
-    union all
-    select
-        study_id,
-        email_pseudonym,
-        module_no as contact_no,
-        verb as event,
-        statement_at as event_at,
-        'xapi_statements_json' as source_format,
-        source_file_key,
-        source_row_number,
-        ingested_at
-    from xapi_statements
 ),
 
 email_linked as (
@@ -101,6 +89,49 @@ email_linked as (
         on
             by_email.study_id = participants.study_id
             and by_email.email_pseudonym = participants.email_pseudonym
+),
+
+-- a learning record store names actors by email, employee number or mbox_sha1sum (registry)
+participant_keys as (
+    select study_id, participant_id, 'email' as key_kind, email_pseudonym as actor_key from participants
+    union all
+    select study_id, participant_id, 'employee', employee_pseudonym from participants
+    union all
+    select study_id, participant_id, 'mbox_sha1sum', mbox_sha1sum_pseudonym from participants
+),
+
+statement_keys as (
+    select
+        *,
+        case
+            when email_pseudonym is not null then 'email'
+            when employee_pseudonym is not null then 'employee'
+            else 'mbox_sha1sum'
+        end as key_kind,
+        coalesce(email_pseudonym, employee_pseudonym, mbox_sha1sum_pseudonym) as actor_key
+    from xapi_statements
+),
+
+-- a voided statement stays, as the event 'voided' traced to the voiding statement, so that the
+-- contact it belonged to is rebuilt when the voiding arrives in a later file
+statements_linked as (
+    select
+        participant_keys.study_id,
+        participant_keys.participant_id,
+        statement_keys.module_no as contact_no,
+        case when statement_keys.is_voided then 'voided' else statement_keys.verb end as event,
+        statement_keys.statement_at as event_at,
+        'xapi_statements_json' as source_format,
+        coalesce(statement_keys.voided_by_file_key, statement_keys.source_file_key) as source_file_key,
+        coalesce(statement_keys.voided_by_row_number, statement_keys.source_row_number) as source_row_number,
+        greatest(statement_keys.ingested_at, coalesce(statement_keys.voided_by_ingested_at, statement_keys.ingested_at))
+            as ingested_at
+    from statement_keys
+    inner join participant_keys
+        on
+            statement_keys.study_id = participant_keys.study_id
+            and statement_keys.key_kind = participant_keys.key_kind
+            and statement_keys.actor_key = participant_keys.actor_key
 ),
 
 -- a letter is delivered once dispatched, unless it came back undelivered
@@ -132,6 +163,18 @@ all_events as not materialized (
         source_row_number,
         ingested_at
     from email_linked
+    union all
+    select
+        study_id,
+        participant_id,
+        cast(contact_no as integer) as contact_no,
+        event,
+        event_at,
+        source_format,
+        source_file_key,
+        source_row_number,
+        ingested_at
+    from statements_linked
     union all
     select
         study_id,

@@ -14,7 +14,8 @@ spell_totals as (
         sum(days_in_period) as sick_days,
         sum(case when is_mental_health then days_in_period else 0 end) as mental_health_days,
         sum(case when starts_in_period then 1 else 0 end) as spells_started,
-        max(source_file_key) as absence_file_key
+        max(source_file_key) as absence_file_key,
+        max(source_format) as absence_source_format
     from spells
     group by study_id, participant_id
 ),
@@ -25,7 +26,8 @@ measured as (
         coalesce(spell_totals.sick_days, 0) as sick_days,
         coalesce(spell_totals.mental_health_days, 0) as mental_health_days,
         coalesce(spell_totals.spells_started, 0) as spells_started,
-        spell_totals.absence_file_key
+        spell_totals.absence_file_key,
+        spell_totals.absence_source_format
     from periods
     left join spell_totals
         on
@@ -53,6 +55,7 @@ final as (
             as left_vol,
         -- lineage
         absence_file_key,
+        absence_source_format,
         leavers_file_key
     from measured
 )

@@ -88,7 +88,7 @@ per_contact as (
         events.study_id,
         events.participant_id,
         events.contact_no,
-        count(*) as events,
+        count(case when events.event != 'voided' then 1 end) as events,
         max(case when events.event = 'delivered' then 1 else 0 end) as any_delivered,
         max(case when events.event = 'opened' then 1 else 0 end) as any_human_open,
         max(case when events.event = 'launched' then 1 else 0 end) as any_launch,

@@ -19,6 +19,10 @@ hr_outcomes as (
     select * from {{ ref('int_hr_outcomes') }}
 ),
 
+studies as (
+    select * from {{ ref('stg_registry__studies') }}
+),
+
 -- every randomised participant x instrument x timepoint (intention to treat)
 survey_grid as (
     select
@@ -43,10 +47,12 @@ survey_outcomes as (
         baseline.value as baseline_value,
         survey_scores.value is not null as analysis_flag,
         survey_scores.response_day,
-        coalesce(survey_scores.source_format, 'qualtrics_csv') as source_format,
+        -- the row's own file's format; for a missing response, the format the study's survey comes in
+        coalesce(survey_scores.source_format, studies.survey_format) as source_format,
         survey_scores.source_file_key,
         survey_scores.source_row_number
     from survey_grid
+    inner join studies on survey_grid.study_id = studies.study_id
     left join survey_scores
         on
             survey_grid.study_id = survey_scores.study_id
@@ -78,10 +84,15 @@ hr_long as (
             cast(null as double precision) as baseline_value,
             hr_outcomes.has_hr_record and hr_outcomes.{{ column }} is not null as analysis_flag,
             cast(null as integer) as response_day,
-            '{{ "hris_absence_json" if feed == "absence" else "hr_leavers_csv" }}' as source_format,
+            {%- if feed == 'absence' %}
+                coalesce(hr_outcomes.absence_source_format, studies.absence_format) as source_format,
+            {%- else %}
+                studies.leavers_format as source_format,
+            {%- endif %}
             hr_outcomes.{{ feed }}_file_key as source_file_key,
             cast(null as bigint) as source_row_number
         from hr_outcomes
+        inner join studies on hr_outcomes.study_id = studies.study_id
         inner join participants
             on
                 hr_outcomes.study_id = participants.study_id

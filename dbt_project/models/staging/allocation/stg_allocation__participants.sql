@@ -19,6 +19,7 @@ final as (
         participant_id,
         employee_pseudonym,
         email_pseudonym,
+        mbox_sha1sum_pseudonym,
         -- allocation
         arm,
         randomised_on,

@@ -18,6 +18,9 @@ final as (
         cast(contacts as integer) as scheduled_contacts,
         contact_kind,
         delivery_format,
+        survey_format,
+        absence_format,
+        leavers_format,
         primary_outcomes
     from source
 )
