@@ -1,12 +1,12 @@
 """xapi_statements_json: a learning record store's export, one JSON document per file.
 
-_row_number is the statement's position in the document (a reason also names its line). The actor is identified as the
-registry says (actor_identifier: mbox, the default; mbox_sha1sum; or account, whose name
-holds the work email or, with account_name: employee_number, the employee number) and only
-its pseudonym is kept. A timestamp without an offset is in UTC. Voiding statements are
-loaded as they are (verb 'voided', object_id the voided statement's id): staging applies
-them across files. An export whose `more` is not empty is one page of several: it loads,
-and the ledger notes it.
+_row_number is the statement's position in the document (a reason also names its line).
+The actor is identified as the registry says (actor_identifier: mbox, the default;
+mbox_sha1sum; or account, whose name holds the work email or, with account_name:
+employee_number, the employee number); only its pseudonym is kept. A timestamp without an
+offset is in UTC. Voiding statements load as they are (verb 'voided', object_id the voided
+statement's id): staging applies them across files. An export whose `more` is not empty is
+one page of several: it loads, and the ledger notes it.
 """
 
 from hhp.sql import quote_literal
