@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import shutil
 from pathlib import Path
@@ -39,12 +40,20 @@ def _csv_bytes(rows: list[list[str]]) -> bytes:
 
 
 def _read_csv(path: Path) -> list[list[str]]:
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.reader(handle))
+    """A generated CSV's rows, whichever real-export variant it was written in (a byte-order
+    mark, PowerShell's #TYPE line): written back, they are its standard form."""
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    return rows[1:] if rows and rows[0][0].startswith("#TYPE") else rows
 
 
 def _first(generated: Path, feed: str, pattern: str = "*") -> Path:
     return sorted((generated / STUDY / feed).glob(pattern))[0]
+
+
+def _plain_bytes(path: Path) -> bytes:
+    """A generated file's text, decompressed if the study's partner sends it gzip-compressed."""
+    return gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
 
 
 def _without_column(rows: list[list[str]], name: str) -> list[list[str]]:
@@ -64,7 +73,7 @@ def _bad_inputs(generated: Path) -> dict[str, tuple[str, bytes, str, tuple[str, 
     allocation = _read_csv(_first(generated, "allocation"))
     roster = _read_csv(_first(generated, "roster"))
     leavers = _read_csv(_first(generated, "leavers"))
-    absence = _first(generated, "absence").read_bytes()
+    absence = _plain_bytes(_first(generated, "absence"))
     s, a, r = f"{STUDY}/survey", f"{STUDY}/allocation", f"{STUDY}/roster"
     return {
         "qualtrics missing ExternalReference": (

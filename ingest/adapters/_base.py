@@ -354,6 +354,7 @@ def read_csv_by_name(
     positions = map_columns(ctx, header, declared, optional)
     # positional names of ours: no header cell is ever an identifier in SQL
     spec = {f"c{i}": "VARCHAR" for i in range(len(header.names))}
+    skip = header.skip_lines
     select = ", ".join(
         f"c{positions[c]} as {quote_identifier(c)}" if c in positions
         else f"cast(null as varchar) as {quote_identifier(c)}"
@@ -363,10 +364,10 @@ def read_csv_by_name(
         ctx.con.execute(
             f"""
             create temp table source as
-            select _record + {header.skip_lines:d} as _row_number, * exclude (_record)
+            select _record + {skip:d} as _row_number, * exclude (_record)
             from (
                 select row_number() over () as _record, {select}
-                from read_csv($path, header = false, skip = {header.skip_lines:d}, columns = $columns,
+                from read_csv($path, header = false, skip = {skip:d}, columns = $columns,
                               delim = ',', quote = '"', escape = '"', auto_detect = false,
                               strict_mode = true, encoding = 'utf-8', buffer_size = {CSV_BUFFER_BYTES:d})
             )
