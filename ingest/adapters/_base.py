@@ -182,7 +182,7 @@ class ParseContext:
         """Leave out rows that are not this feed's records (another form's rows, an event type
         the platform does not use): counted in the ledger, never loaded, never a rejection."""
         run_checks(self)
-        (count,) = self.con.execute(f"select count(*) from {table} where {predicate}").fetchone()
+        (count,) = self.con.execute(f"select count(*) from {table} where {predicate}").fetchall()[0]
         if count:
             self.con.execute(f"delete from {table} where {predicate}")
             self.skipped[why] = self.skipped.get(why, 0) + count
@@ -380,7 +380,7 @@ def read_csv_by_name(
     except duckdb.Error:
         check_utf8(ctx.path)
         raise _csv_structure_error(ctx.path, header) from None
-    (rows,) = ctx.con.execute("select count(*) from source").fetchone()
+    (rows,) = ctx.con.execute("select count(*) from source").fetchall()[0]
     if rows == 0:
         raise FileRejected("not empty", "header only: the file has no data rows")
     if line_count(ctx.path) != header.skip_lines + header_records + rows:
@@ -456,7 +456,7 @@ def read_json_lines(
     except duckdb.Error as error:
         check_utf8(ctx.path)
         raise _duckdb_error(error, path, ctx.path, lines) from None
-    (rows,) = ctx.con.execute("select count(*) from source").fetchone()
+    (rows,) = ctx.con.execute("select count(*) from source").fetchall()[0]
     if rows == 0:
         raise FileRejected("not empty", "the file holds no records")
     if lines is not None:
