@@ -12,8 +12,8 @@ import logging
 import pytest
 
 from hhp.warehouse import open_warehouse
-from ingest.service import ingest_pending
 from ingest.pseudonymise import pseudonym
+from ingest.service import ingest_pending
 
 from . import fixtures_real_exports as fx
 from .conftest import settings_for
@@ -71,7 +71,8 @@ def _raw(settings, fmt: str, keys=None) -> list[tuple]:
 def _ledger(settings, key: str) -> dict:
     with open_warehouse(settings) as wh:
         (row,) = wh.query(
-            "select rows_loaded, rows_skipped, undeclared_columns, notes from ops.landed_files where file_key = %s",
+            "select rows_loaded, rows_skipped, undeclared_columns, notes from ops.landed_files "
+            "where file_key = %s",
             [key],
         )
     return {
@@ -359,7 +360,8 @@ def _staging(settings) -> dict[str, list[tuple]]:
 
     with open_warehouse(settings) as wh:
         models = [t for (t,) in wh.query(
-            "select table_name from information_schema.tables where table_schema = 'staging' order by 1")]  # fmt: skip
+            "select table_name from information_schema.tables "
+            "where table_schema = 'staging' order by 1")]  # fmt: skip
     models.append("intermediate.int_delivery_events_linked")
     return mart_rows(settings, [m if "." in m else f"staging.{m}" for m in models], STAGING_LINEAGE)
 
