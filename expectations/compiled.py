@@ -155,6 +155,7 @@ def validate(
                     int(first_line) if first_line is not None else None,
                     example if example is not None and unexpected else None,
                     passed=not unexpected, check=(c.expectation.meta or {}).get("check"),
+                    shown_as_is=bool((c.expectation.meta or {}).get("closed_list")),
                 )
             )  # fmt: skip
     return [f for f in findings if include_passed or not f.passed]

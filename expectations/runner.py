@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from hhp.sql import quote_identifier
-from ingest.pseudonymise import masked_example
+from ingest.pseudonymise import mask_identifiers, masked_example, shown_safely
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -37,11 +37,18 @@ class Finding:
     passed: bool = False
     check: str | None = None  # the catalogue check it implements (the expectation's meta)
     observed: object = None
+    shown_as_is: bool = False  # the column holds codes from a closed list, nothing personal
 
     def describe(self) -> str:
         where = f"column '{self.column}' " if self.column else ""
-        # masked whole, then cut: a cut through an email would hide it from the mask
-        example = f" (e.g. {masked_example(self.example)[:40]!r})" if self.example is not None else ""
+        example = ""
+        if self.example is not None:
+            # masked whole, then cut: a cut through an email would hide it from the mask
+            if self.shown_as_is:
+                shown = mask_identifiers(shown_safely(self.example))
+            else:
+                shown = masked_example(self.example)
+            example = f" (e.g. {shown[:40]!r})"
         return (
             f"{where}fails {self.expectation} in {self.unexpected} of {self.total} rows{example} "
             f"[rule: {self.suite}]"
@@ -129,6 +136,7 @@ def _validate(batch, suite_name, expectations, line_column, include_passed, rows
                 passed=bool(item.success),
                 check=check,
                 observed=details.get("observed_value"),
+                shown_as_is=bool((config.meta or {}).get("closed_list")),
             )
         )
     return findings

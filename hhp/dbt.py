@@ -36,6 +36,7 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         **settings.dbt_profile_env(),
         "DBT_TARGET_PATH": str(settings.home / "dbt" / "target"),
         "DBT_LOG_PATH": str(settings.home / "dbt" / "logs"),
+        "PGTZ": "UTC",  # libpq: PostgreSQL sessions in UTC, whatever the host's or server's zone
     }
 
 

@@ -57,8 +57,10 @@ class Warehouse:
         if self.engine == "postgres":
             import psycopg2
 
-            # a literal's backslash is never an escape (hhp.sql quotes by the standard)
-            self._con = psycopg2.connect(settings.warehouse, options="-c standard_conforming_strings=on")
+            # a literal's backslash is never an escape (hhp.sql quotes by the standard); a session
+            # reads and shows times in UTC, never in the server's or the host's zone
+            options = "-c standard_conforming_strings=on -c timezone=UTC"
+            self._con = psycopg2.connect(settings.warehouse, options=options)
             self._refuse_superuser()
         else:
             import duckdb
@@ -66,6 +68,7 @@ class Warehouse:
             Path(settings.warehouse).parent.mkdir(parents=True, exist_ok=True)
             config = {"memory_limit": duckdb_memory_limit(), "temp_directory": private_spill_dir()}
             self._con = duckdb.connect(settings.warehouse, config=config)
+            self._con.execute("set TimeZone = 'UTC'")  # never the host's zone
         self._in_transaction = False
 
     def _refuse_superuser(self) -> None:

@@ -11,6 +11,8 @@ or quarantined with its true reason, and every reason is one line.
 from __future__ import annotations
 
 import csv
+import gzip
+import io
 import json
 import os
 import shutil
@@ -18,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from ingest.pseudonymise import shown_safely
 
 from .conftest import settings_for
 
@@ -97,19 +101,33 @@ class Sample:
     records: list  # CSV rows, JSON lines (as objects) or statements
 
 
+def _json_values(text: str) -> list:
+    """Every object in a sequence of JSON values, lists of objects flattened (webhook bodies)."""
+    decoder, found, at = json.JSONDecoder(), [], 0
+    while (at := len(text) - len(text[at:].lstrip())) < len(text):
+        value, at = decoder.raw_decode(text, at)
+        found += value if isinstance(value, list) else [value]
+    return found
+
+
 def _load_sample(files: Path, fmt: str) -> Sample:
+    """The study's largest file of the format, in its standard form (whichever real-export
+    variant the generator wrote it in)."""
     study, feed = SAMPLES[fmt]
-    path = sorted((files / study / feed).iterdir())[-1]
-    date_and_ext = path.name[path.name.rindex("_") :]
-    if path.suffix == ".csv":
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
+    path = max((files / study / feed).iterdir(), key=lambda p: (p.stat().st_size, p.name))
+    name = path.name.removesuffix(".gz")
+    text = (gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()).decode(
+        "utf-8-sig"
+    )
+    date_and_ext = name[name.rindex("_") :]
+    if name.endswith(".csv"):
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        rows = rows[1:] if rows[0][0].startswith("#TYPE") else rows
         lines = HEADER_LINES.get(fmt, 1)
         return Sample(fmt, study, feed, date_and_ext, rows[:lines], rows[lines:])
-    if path.suffix == ".jsonl":
-        records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-        return Sample(fmt, study, feed, date_and_ext, [], records)
-    return Sample(fmt, study, feed, date_and_ext, [], json.loads(path.read_text())["statements"])
+    if name.endswith(".jsonl"):
+        return Sample(fmt, study, feed, date_and_ext, [], _json_values(text))
+    return Sample(fmt, study, feed, date_and_ext, [], json.loads(text)["statements"])
 
 
 def _write(sample: Sample, target: Path, records: list, header: list[list[str]] | None = None,
@@ -136,6 +154,7 @@ class Expected:
     state: str
     rows: int = 0
     reason: str = ""  # a part the reason must hold
+    undeclared: str | None = None  # a column name the ledger must record as sent, unread
 
 
 def _hostile_files(
@@ -158,7 +177,8 @@ def _hostile_files(
             header = None
             if header_cell is not None:
                 header = [list(row) for row in sample.header]
-                header[0] = [*header[0], header_cell]  # an undeclared column, named by an attacker
+                # an undeclared column, named by an attacker (in each of Qualtrics' header rows)
+                header = [[*row, header_cell] for row in header]
                 records = [[*row, "x"] for row in records]
             source = folder / f"{i}{sample.date_and_ext}"
             rows = _write(sample, source, records, header, json_key)
@@ -168,11 +188,11 @@ def _hostile_files(
                 reason = REFUSED_NAMES[name]
                 reason += "" if "[rule:" in reason else " [rule: file name]"
                 expected.append(Expected(key, "quarantined", 0, reason))
-            elif header_cell is not None:
-                shown = repr(header_cell)
-                expected.append(Expected(key, "quarantined", 0, f"unexpected column(s) {shown}"))
+            elif header_cell is not None:  # a column the format does not declare: unread, named in the ledger
+                expected.append(Expected(key, "loaded", rows, undeclared=shown_safely(header_cell)))
             else:
-                expected.append(Expected(key, "loaded", rows))
+                named = shown_safely(json_key) if json_key is not None else None
+                expected.append(Expected(key, "loaded", rows, undeclared=named))
     # a sound roster whose job role is SQL: stored as sent
     sample = _load_sample(files, "hr_roster_csv")
     source = out / "cell.csv"
@@ -231,7 +251,10 @@ def _ledger(settings) -> dict[str, tuple]:
     from hhp.warehouse import open_warehouse
 
     with open_warehouse(settings) as wh:
-        rows = wh.query("select file_key, state, rows_loaded, rows_rejected, reason from ops.landed_files")
+        rows = wh.query(
+            "select file_key, state, rows_loaded, rows_rejected, reason, undeclared_columns "
+            "from ops.landed_files"
+        )
     return {row[0]: row[1:] for row in rows}
 
 
@@ -281,13 +304,15 @@ def check_outcomes(settings, expected: list[Expected], ledger: dict[str, tuple])
 
     wrong = []
     for case in expected:
-        state, rows, rejected, reason = ledger[case.key]
+        state, rows, rejected, reason, undeclared = ledger[case.key]
         if state != case.state:
             wrong.append(f"{case.key!r}: {state} ({reason}), expected {case.state}")
         elif state == "loaded" and rows + (rejected or 0) != case.rows:
             wrong.append(f"{case.key!r}: {rows} + {rejected} rows, expected {case.rows}")
         elif state == "quarantined" and (case.reason not in reason or "\n" in reason):
             wrong.append(f"{case.key!r}: reason {reason!r}, expected it to hold {case.reason!r}")
+        elif case.undeclared is not None and case.undeclared not in json.loads(undeclared or "[]"):
+            wrong.append(f"{case.key!r}: undeclared columns {undeclared!r}, expected {case.undeclared!r}")
     assert not wrong, "\n".join(wrong)
 
     with open_warehouse(settings) as wh:

@@ -390,3 +390,22 @@ def test_real_exports_give_the_staging_rows_the_standard_forms_do(tmp_path, monk
             "where statement_id = %s", [fx.MISTAKEN],
         )  # fmt: skip
     assert lineage == ("e2b1f6a4-5c3d-4e8f-9a0b-1c2d3e4f5a6b", "fc/delivery/xapi_statements_2026-06-07.json")
+
+
+def test_a_value_from_a_closed_list_is_shown_as_it_is(tmp_path, monkeypatch):
+    """A status or event name holds nothing personal: a reason quotes it whole, where free text
+    is shown only by its words' first letters."""
+    rows = [list(r) for r in fx.EXCHANGE]
+    rows[2][rows[0].index("Status")] = "Deliverd"
+    settings, _ = _load(tmp_path, "x", "delivery", fx.EXCHANGE_SPEC, [], monkeypatch)
+    _land(settings, "delivery", "message_trace_2026-05-31.csv", fx.csv_text(rows).encode())
+    (result,) = ingest_pending(settings)
+    assert result.state == "quarantined" and ": line 3: column 'status'" in result.reason, result.reason
+    assert "(e.g. 'Deliverd')" in result.reason
+
+    rows = [list(r) for r in fx.ESR]
+    rows[1][rows[0].index("Absence Reason")] = "Flu caught from Jane Doe"  # free text: masked
+    settings, _ = _load(tmp_path, "e", "absence", {"format": "esr_absence_csv"}, [], monkeypatch)
+    _land(settings, "absence", "esr_absence_2026-05-31.csv", fx.csv_text(rows).encode())
+    (result,) = ingest_pending(settings)
+    assert result.state == "quarantined" and "Jane" not in result.reason and "F** c*****" in result.reason

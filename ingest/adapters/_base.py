@@ -316,8 +316,9 @@ def _record_lines(path: Path, skip_lines: int) -> pa.Array:
     return pa.array(starts, pa.int64())
 
 
-def _csv_structure_error(path: Path, header: CsvHeader) -> FileRejected:
-    """Name the first row whose field count differs from the header's, where DuckDB does not."""
+def _csv_structure_error(path: Path, header: CsvHeader) -> FileRejected | None:
+    """Name the first row whose field count differs from the header's, or that is not CSV, as
+    Python's reader finds it; None if it finds none."""
     width = len(header.names)
     with open(path, newline="", encoding="utf-8-sig") as handle:
         for _ in range(header.skip_lines):
@@ -335,7 +336,7 @@ def _csv_structure_error(path: Path, header: CsvHeader) -> FileRejected:
             return FileRejected(
                 "file structure", f"not valid CSV ({error})", header.skip_lines + reader.line_num
             )
-    return FileRejected("file structure", "not valid CSV (check quoting and mixed line endings)")
+    return None
 
 
 # DuckDB's default read buffer (32 MiB a thread) alone overruns a small memory limit; 4 MiB
@@ -360,32 +361,52 @@ def read_csv_by_name(
         else f"cast(null as varchar) as {quote_identifier(c)}"
         for c in declared
     )  # fmt: skip
-    try:
+
+    def read(strict: bool) -> None:
         ctx.con.execute(
             f"""
-            create temp table source as
+            create or replace temp table source as
             select _record + {skip:d} as _row_number, * exclude (_record)
             from (
                 select row_number() over () as _record, {select}
                 from read_csv($path, header = false, skip = {skip:d}, columns = $columns,
                               delim = ',', quote = '"', escape = '"', auto_detect = false,
-                              strict_mode = true, encoding = 'utf-8', buffer_size = {CSV_BUFFER_BYTES:d})
+                              strict_mode = $strict, encoding = 'utf-8', buffer_size = {CSV_BUFFER_BYTES:d})
             )
             where _record > {header_records:d}
             """,
-            {"path": str(ctx.path), "columns": spec},
+            {"path": str(ctx.path), "columns": spec, "strict": strict},
         )
+
+    strict = True
+    try:
+        read(strict)
     except MACHINE_ERRORS:
         raise
     except duckdb.Error:
         check_utf8(ctx.path)
-        raise _csv_structure_error(ctx.path, header) from None
+        problem = _csv_structure_error(ctx.path, header)
+        if problem:
+            raise problem from None
+        # sound to Python's reader: DuckDB's strict mode refuses a quoted field holding a line
+        # break of another kind than the file's own (LF inside a CRLF file, as Qualtrics writes
+        # question texts); its lenient mode reads it, and the record count is checked below
+        strict = False
+        try:
+            read(strict)
+        except MACHINE_ERRORS:
+            raise
+        except duckdb.Error:
+            raise FileRejected("file structure", "not valid CSV (check quoting and line endings)") from None
     (rows,) = ctx.con.execute("select count(*) from source").fetchall()[0]
     if rows == 0:
         raise FileRejected("not empty", "header only: the file has no data rows")
-    if line_count(ctx.path) != header.skip_lines + header_records + rows:
+    if not strict or line_count(ctx.path) != skip + header_records + rows:
         # a quoted field holds a line break, or a line is blank: count lines as a reader does
-        _renumber(ctx, _record_lines(ctx.path, header.skip_lines), header.skip_lines)
+        lines = _record_lines(ctx.path, skip)
+        if len(lines) != header_records + rows:
+            raise FileRejected("file structure", "not valid CSV (check quoting and line endings)")
+        _renumber(ctx, lines, skip)
     return header
 
 
