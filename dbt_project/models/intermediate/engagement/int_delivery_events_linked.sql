@@ -93,11 +93,16 @@ email_linked as (
 
 -- a learning record store names actors by email, employee number or mbox_sha1sum (registry)
 participant_keys as (
-    select study_id, participant_id, 'email' as key_kind, email_pseudonym as actor_key from participants
-    union all
-    select study_id, participant_id, 'employee', employee_pseudonym from participants
-    union all
-    select study_id, participant_id, 'mbox_sha1sum', mbox_sha1sum_pseudonym from participants
+    {%- for kind, column in [('email', 'email_pseudonym'), ('employee', 'employee_pseudonym'),
+                             ('mbox_sha1sum', 'mbox_sha1sum_pseudonym')] %}
+        select
+            study_id,
+            participant_id,
+            '{{ kind }}' as key_kind,
+            {{ column }} as actor_key
+        from participants
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 
 statement_keys as (
