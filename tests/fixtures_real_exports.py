@@ -626,15 +626,23 @@ VARIANTS = [
     ),
 ]
 
-# every CSV format's standard form: (feed, format, registry settings, rows, file name)
+# every CSV format's standard form: (feed, format, registry settings, rows, file name, header rows)
 CSV_FORMATS = [
-    ("allocation", "allocation_csv", {"format": "allocation_csv"}, ALLOCATION, "allocation"),
-    ("roster", "hr_roster_csv", {"format": "hr_roster_csv"}, ROSTER, "hr_roster"),
-    ("leavers", "hr_leavers_csv", {"format": "hr_leavers_csv"}, LEAVERS, "hr_leavers"),
-    ("absence", "esr_absence_csv", {"format": "esr_absence_csv"}, ESR, "esr_absence"),
-    ("delivery", "postal_dispatch_csv", {"format": "postal_dispatch_csv"}, POSTAL, "postal_dispatch"),
-    ("delivery", "exchange_message_trace_csv", EXCHANGE_SPEC, EXCHANGE, "message_trace"),
-    ("survey", "redcap_csv", REDCAP_SPEC, [r for r in csv.reader(io.StringIO(redcap()))], "redcap_export"),
+    ("allocation", "allocation_csv", {"format": "allocation_csv"}, ALLOCATION, "allocation", 1),
+    ("roster", "hr_roster_csv", {"format": "hr_roster_csv"}, ROSTER, "hr_roster", 1),
+    ("leavers", "hr_leavers_csv", {"format": "hr_leavers_csv"}, LEAVERS, "hr_leavers", 1),
+    ("absence", "esr_absence_csv", {"format": "esr_absence_csv"}, ESR, "esr_absence", 1),
+    ("delivery", "postal_dispatch_csv", {"format": "postal_dispatch_csv"}, POSTAL, "postal_dispatch", 1),
+    ("delivery", "exchange_message_trace_csv", EXCHANGE_SPEC, EXCHANGE, "message_trace", 1),
+    ("survey", "redcap_csv", REDCAP_SPEC, [r for r in csv.reader(io.StringIO(redcap()))], "redcap_export", 1),
+    (
+        "survey",
+        "qualtrics_csv",
+        QUALTRICS_SPEC,
+        [r for r in csv.reader(io.StringIO(qualtrics()))],
+        "wellbeing",
+        3,
+    ),
 ]
 # identifiers in the columns a partner adds: they must reach no table, log or reason
 HIDDEN_EMAIL, HIDDEN_NUMBER = "private.person@home.example", "X9876543"

@@ -105,11 +105,11 @@ def test_a_real_export_loads_what_its_standard_form_does(variant, tmp_path, monk
         assert variant.note in ledger["notes"]
 
 
-def _standard_and_real_csv(rows: list[list[str]]) -> tuple[bytes, bytes]:
+def _standard_and_real_csv(rows: list[list[str]], header_rows: int = 1) -> tuple[bytes, bytes]:
     """The rows as the standard form, and as a real export: columns reversed, two more columns
     holding an email and an employee number, a byte-order mark and CRLF line ends."""
-    header, *data = rows
-    real = [[*reversed(header), "Personal Email", "Staff Number"]]
+    headers, data = rows[:header_rows], rows[header_rows:]
+    real = [[*reversed(h), "Personal Email", "Staff Number"] for h in headers]
     real += [[*reversed(row), fx.HIDDEN_EMAIL, fx.HIDDEN_NUMBER] for row in data]
     return fx.csv_text(rows).encode(), fx.bom_crlf(fx.csv_text(real))
 
@@ -133,9 +133,9 @@ def _every_text_cell(settings) -> str:
 def test_every_csv_format_reads_columns_by_name_and_never_an_undeclared_one(
     case, tmp_path, monkeypatch, caplog
 ):
-    feed, fmt, spec, rows, name = case
+    feed, fmt, spec, rows, name, header_rows = case
     caplog.set_level(logging.DEBUG)
-    plain, real = _standard_and_real_csv(rows)
+    plain, real = _standard_and_real_csv(rows, header_rows)
     if fmt == "allocation_csv":  # the allocation itself: shuffled, as the real one
         standard = _home(tmp_path, "standard", feed, spec, monkeypatch)
         _land(standard, feed, f"{name}_2026-03-02.csv", plain)
@@ -160,10 +160,14 @@ def test_every_csv_format_reads_columns_by_name_and_never_an_undeclared_one(
 
     # a broken row in the same file: the reason names it, never the extra columns' values
     broken = real.decode("utf-8-sig").split("\r\n")
-    broken[2] = broken[2].replace(fx.HIDDEN_EMAIL, fx.HIDDEN_EMAIL + ",one too many")
+    broken[header_rows + 1] = broken[header_rows + 1].replace(
+        fx.HIDDEN_EMAIL, fx.HIDDEN_EMAIL + ",one too many"
+    )
     key = _land(settings, feed, f"{name}_2026-06-01.csv", "\r\n".join(broken).encode())
     (result,) = [r for r in ingest_pending(settings) if r.file_key == key]
-    assert result.state == "quarantined" and "line 3: expected" in result.reason, result.reason
+    assert result.state == "quarantined" and f"line {header_rows + 2}: expected" in result.reason, (
+        result.reason
+    )
     assert fx.HIDDEN_EMAIL not in result.reason and fx.HIDDEN_NUMBER not in result.reason
     assert fx.HIDDEN_EMAIL not in _every_text_cell(settings)
 
