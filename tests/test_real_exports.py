@@ -413,3 +413,16 @@ def test_a_value_from_a_closed_list_is_shown_as_it_is(tmp_path, monkeypatch):
     _land(settings, "absence", "esr_absence_2026-05-31.csv", fx.csv_text(rows).encode())
     (result,) = ingest_pending(settings)
     assert result.state == "quarantined" and "Jane" not in result.reason and "F** c*****" in result.reason
+
+
+def test_a_decompression_bomb_is_refused_before_it_fills_the_disk(tmp_path, monkeypatch):
+    import gzip
+
+    from ingest.adapters import _base
+
+    monkeypatch.setattr(_base, "GZIP_FREE_BYTES", 1 << 20)
+    settings, _ = _load(tmp_path, "h", "absence", fx.HRIS_SPEC, [], monkeypatch)
+    bomb = gzip.compress(fx.jsonl(fx.HRIS).encode() + b" " * (64 << 20), mtime=0)  # 64 MiB in ~65 KiB
+    _land(settings, "absence", "hris_time_off_2026-05-31.jsonl.gz", bomb)
+    (result,) = ingest_pending(settings)
+    assert result.state == "quarantined" and "decompression bomb" in result.reason, result.reason

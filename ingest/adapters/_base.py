@@ -1,11 +1,13 @@
 """What every adapter shares: the parse context and its sandboxed connection, file
-rejection, CSV/JSON reading into DuckDB (in memory, all text first), and parse checks that
-name the line and rule.
+rejection, CSV/JSON reading into DuckDB (in memory, all text first, columns found by name,
+undeclared ones left unread), and parse checks that name the physical line and rule.
 
 An adapter module defines FORMAT, COLUMNS (the raw table's columns after pseudonymisation,
-as (name, logical type)) and parse(ctx) -> SQL selecting COLUMNS plus _row_number from
-the tables it created on ctx.con. Every column name an adapter puts in SQL goes through
-quote_identifier, every value through a bound parameter or quote_literal (hhp.sql).
+as (name, logical type)), REFERENCE (the column every row must resolve in the allocation, or
+reference(study) where the registry decides it) and parse(ctx) -> SQL selecting COLUMNS plus
+_row_number from the tables it created on ctx.con. Every column name an adapter puts in SQL
+goes through quote_identifier, every value through a bound parameter or quote_literal
+(hhp.sql); a partner's header cell never names a column in SQL (positions do).
 """
 
 from __future__ import annotations
@@ -111,6 +113,9 @@ class ParseConnection:
 
 
 GZIP_ENDING = ".gz"
+# text compresses some tenfold; a file that grows far beyond that is a decompression bomb,
+# which would fill the disk at every run (the machine's fault, so the file would stay landed)
+MAX_GZIP_RATIO, GZIP_FREE_BYTES = 200, 64 << 20
 
 
 def stage_file(path: Path, folder: Path, name: str | None = None) -> Path:
@@ -121,9 +126,18 @@ def stage_file(path: Path, folder: Path, name: str | None = None) -> Path:
     name = name or path.name
     if name.endswith(GZIP_ENDING):
         staged = folder / local_name(name[: -len(GZIP_ENDING)])
+        limit = max(GZIP_FREE_BYTES, MAX_GZIP_RATIO * path.stat().st_size)
         try:
             with gzip.open(path, "rb") as compressed, open(staged, "wb") as plain:
-                shutil.copyfileobj(compressed, plain, 1 << 20)
+                written = 0
+                for chunk in iter(lambda: compressed.read(1 << 20), b""):
+                    written += plain.write(chunk)
+                    if written > limit:
+                        raise FileRejected(
+                            "file structure",
+                            f"decompresses to more than {MAX_GZIP_RATIO} times its size: refused as a "
+                            "decompression bomb",
+                        )
         except (OSError, EOFError, zlib.error) as error:
             raise FileRejected("file structure", f"not a complete gzip file ({error})") from None
         return staged
