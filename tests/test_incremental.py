@@ -12,6 +12,8 @@ import pytest
 from hhp import pipeline
 from hhp.dbt import run_dbt
 from hhp.warehouse import open_warehouse
+from ingest.adapters.exchange_message_trace_csv import RECEIVED_FORMATS
+from ingest.registry import load_registry
 
 from .conftest import STUDY, land_tree, mart_rows, same_rows, settings_for
 
@@ -25,16 +27,24 @@ def _marts(settings) -> dict[str, list[tuple]]:
     return mart_rows(settings, MARTS, skip_columns=("refreshed_through", "built_at"))
 
 
+def _received_format() -> str:
+    """The study's trace is exported in the locale its registry entry names."""
+    locale = load_registry()[STUDY].feeds["delivery"].get("received_locale", "US")
+    return RECEIVED_FORMATS[locale][0]
+
+
 def _week_of(received: str, first: datetime) -> int:
-    return (datetime.strptime(received, "%m/%d/%Y %I:%M:%S %p") - first).days // 7 + 1
+    return (datetime.strptime(received, _received_format()) - first).days // 7 + 1
 
 
 def _split_last_week(trace, earlier, later) -> None:
-    """The message trace up to week 7, and week 8's messages as a later extract."""
-    with open(trace, newline="", encoding="utf-8") as handle:
-        header, *rows = list(csv.reader(handle))
+    """The message trace up to week 7, and week 8's messages as a later extract (PowerShell's
+    #TYPE line, if the export has one, left out: both forms load)."""
+    with open(trace, newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    header, *rows = rows[1:] if rows[0][0].startswith("#TYPE") else rows
     received = header.index("Received")
-    first = min(datetime.strptime(r[received], "%m/%d/%Y %I:%M:%S %p") for r in rows)
+    first = min(datetime.strptime(r[received], _received_format()) for r in rows)
     first = first.replace(hour=0, minute=0, second=0)
     for path, keep in ((earlier, lambda w: w < LAST_WEEK), (later, lambda w: w == LAST_WEEK)):
         with open(path, "w", newline="", encoding="utf-8") as handle:
