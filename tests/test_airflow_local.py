@@ -65,4 +65,5 @@ def test_hhp_airflow_shows_the_dags_and_a_dropped_file_runs_to_the_report(tmp_pa
             time.sleep(5)
         print(f"dropped in the landing folder to report: {time.monotonic() - dropped:.0f} s")
     assert open_landing(settings).list() == [], "a dropped file is still waiting"
-    assert len(open_landing(settings).archived()) == len(list((tmp_path / "files" / STUDY).rglob("*.csv")))
+    sent = [p for p in (tmp_path / "files" / STUDY).rglob("*") if p.is_file()]
+    assert len(open_landing(settings).archived()) == len(sent)

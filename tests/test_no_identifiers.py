@@ -61,11 +61,12 @@ def _every_identifier(tree) -> dict[str, set[str]]:
     for path in tree.rglob("*.*"):
         if path.name == "truth.json":
             continue
-        text = path.read_text(encoding="utf-8")
+        text = _partner_text(path)
         found["email"] |= {e.lower() for e in EMAIL.findall(text) if not e.endswith(MESSAGE_ID_DOMAIN)}
         found["ip"] |= set(IPV4.findall(text))
-        if path.suffix == ".csv":
-            rows = list(csv.DictReader(text.splitlines()))
+        if path.name.removesuffix(".gz").endswith(".csv"):
+            lines = text.splitlines()
+            rows = list(csv.DictReader(lines[1:] if lines[0].startswith("#TYPE") else lines))
             for row in rows:
                 for column in ("employee_number", "Employee Number"):
                     if row.get(column):
@@ -73,6 +74,14 @@ def _every_identifier(tree) -> dict[str, set[str]]:
                 if row.get("RecipientFirstName") and row.get("RecipientLastName"):
                     found["name"].add(f"{row['RecipientFirstName']} {row['RecipientLastName']}".lower())
     return found
+
+
+def _partner_text(path) -> str:
+    """A partner file's text, whichever real-export variant it came in (gzip, a byte-order mark)."""
+    import gzip
+
+    content = path.read_bytes()
+    return (gzip.decompress(content) if path.name.endswith(".gz") else content).decode("utf-8-sig")
 
 
 def _hits(text: str, identifiers: dict[str, set[str]]) -> list[str]:
@@ -93,9 +102,13 @@ def _identifier_laden_bad_inputs(tree) -> dict[str, bytes]:
     import csv
     import io
 
-    allocation = list(csv.reader((tree / "mod_ding/allocation").glob("*.csv").__next__().open()))
-    leavers = list(csv.reader(sorted((tree / "mod_ding/leavers").glob("*.csv"))[0].open()))
-    employee, email = allocation[1][1], allocation[1][2]
+    def rows_of(folder: str) -> list[list[str]]:
+        return list(csv.reader(io.StringIO(_partner_text(sorted((tree / folder).glob("*.csv"))[0]))))
+
+    allocation, leavers = rows_of("mod_ding/allocation"), rows_of("mod_ding/leavers")
+    # by name: the generator writes mod_ding's allocation with its columns in another order
+    employee = allocation[1][allocation[0].index("employee_number")]
+    email = allocation[1][allocation[0].index("email")]
 
     def as_bytes(rows) -> bytes:
         buffer = io.StringIO()

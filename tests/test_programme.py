@@ -123,7 +123,7 @@ def test_an_xapi_document_beyond_duckdbs_object_limit_loads_whole(programme_file
     from ingest.service import ingest_pending
 
     study = programme_files / "goal_setting"
-    (export,) = (study / "delivery").glob("xapi_statements_*.json")
+    export = max((study / "delivery").glob("xapi_statements_*.json"), key=lambda p: p.stat().st_size)
     statements = json.loads(export.read_text())["statements"]
     copies = [
         {**statement, "id": f"{copy:05d}-{statement['id']}"}
