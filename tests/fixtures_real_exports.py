@@ -603,6 +603,28 @@ VARIANTS = [
         EXCHANGE_SPEC,
     ),
     Variant(
+        "esr: gzip",
+        "absence",
+        "esr_absence_csv",
+        csv_text(ESR),
+        gz(csv_text(ESR)),
+        "esr_absence",
+        ".csv.gz",
+        {"format": "esr_absence_csv"},
+        {"format": "esr_absence_csv"},
+    ),  # fmt: skip
+    Variant(
+        "postal: columns in another order, a byte-order mark, CRLF",
+        "delivery",
+        "postal_dispatch_csv",
+        csv_text(POSTAL),
+        bom_crlf(csv_text([r[::-1] for r in POSTAL])),
+        "postal_dispatch",
+        ".csv",
+        {"format": "postal_dispatch_csv"},
+        {"format": "postal_dispatch_csv"},
+    ),  # fmt: skip
+    Variant(
         "hris: gzip",
         "absence",
         "hris_absence_json",
