@@ -43,7 +43,7 @@ FIELDS = {
 KNOWN_DROPPED = ("url", "useragent", "ip")  # in the format, personal: never read
 # SendGrid's other event types (account_status_change has no email): counted, never loaded
 UNUSED_EVENTS = ("group_unsubscribe", "group_resubscribe", "account_status_change")
-ARRAY_LINE = re.compile(rb"(?:^|\n)[ \t\r]*\[")
+ARRAY_LINE = re.compile(rb"\n[ \t\r]*\[")  # a line opening an array (no '^|': 30 times slower)
 
 # (column, allocation column): every row must name someone in the study's allocation
 REFERENCE = ("email_pseudonym", "email_pseudonym")
@@ -51,10 +51,10 @@ REFERENCE = ("email_pseudonym", "email_pseudonym")
 
 def holds_arrays(path: Path) -> bool:
     """Whether a line of the file opens a JSON array (a webhook's raw request body)."""
-    tail = b""
+    tail = b"\n"  # the first line too
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
-            text = tail + chunk
+            text = tail + (chunk.removeprefix(b"\xef\xbb\xbf") if tail == b"\n" else chunk)
             if ARRAY_LINE.search(text):
                 return True
             tail = text[text.rfind(b"\n") :] if b"\n" in text else text
