@@ -57,7 +57,7 @@ def write_programme(
     """Write `<out>/mod_ding/<feed>/<file>` (every feed, or those named); returns rows
     (records) written per feed."""
     base = out / "_base"
-    generate(base, [STUDY], seed=seed)
+    generate(base, [STUDY], seed=seed, standard_forms=True)  # replicated by DuckDB's reader
     con = duckdb.connect()
     con.execute("set preserve_insertion_order = false")
     rows: dict[str, int] = {}

@@ -55,13 +55,16 @@ def generate(
     studies: list[str] = typer.Option(None, "--studies", help="Study ids (default: all registered)."),
     seed: int = typer.Option(42, "--seed"),
     scale: float = typer.Option(1.0, "--scale", help="Multiply each study's population."),
+    standard_forms: bool = typer.Option(
+        False, "--standard-forms", help="Every file in its format's standard form, not the real-export variants."
+    ),
 ) -> None:
     """Simulate studies and write their partner files, with truth.json beside them."""
     from hhp.generator import generate as run_generate
 
     with _spinner("generating partner files"):
         try:
-            result = run_generate(out, studies or None, seed, scale)
+            result = run_generate(out, studies or None, seed, scale, standard_forms)
         except ValueError as error:
             _fail(str(error))
     console.print(f"wrote {len(result['files'])} files and truth.json to {out}")
