@@ -56,7 +56,7 @@ def generate(
     seed: int = typer.Option(42, "--seed"),
     scale: float = typer.Option(1.0, "--scale", help="Multiply each study's population."),
     standard_forms: bool = typer.Option(
-        False, "--standard-forms", help="Every file in its format's standard form, not the real-export variants."
+        False, "--standard-forms", help="Every file in its standard form, not the real exports' variants."
     ),
 ) -> None:
     """Simulate studies and write their partner files, with truth.json beside them."""
