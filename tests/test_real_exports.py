@@ -426,3 +426,11 @@ def test_a_decompression_bomb_is_refused_before_it_fills_the_disk(tmp_path, monk
     _land(settings, "absence", "hris_time_off_2026-05-31.jsonl.gz", bomb)
     (result,) = ingest_pending(settings)
     assert result.state == "quarantined" and "decompression bomb" in result.reason, result.reason
+
+
+def test_a_time_zone_the_registry_gets_wrong_quarantines_with_that_reason(tmp_path, monkeypatch):
+    spec = {**fx.REDCAP_SPEC, "time_zone": "Europe/Londres'; drop table x; --"}
+    settings, _ = _load(tmp_path, "r", "survey", spec, [], monkeypatch)
+    _land(settings, "survey", "redcap_export_2026-05-31.csv", fx.redcap().encode())
+    (result,) = ingest_pending(settings)
+    assert result.state == "quarantined" and "is not a known time zone [rule: registry]" in result.reason

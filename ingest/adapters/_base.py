@@ -22,6 +22,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 import pyarrow as pa
@@ -190,6 +191,12 @@ class ParseContext:
         zone = zone or self.feed_spec.get("time_zone") or "UTC"
         if zone == "UTC":
             return timestamp_sql
+        try:
+            ZoneInfo(str(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise FileRejected(
+                "registry", f"study {self.study.study_id}: time_zone {zone!r} is not a known time zone"
+            ) from None
         return f"timezone('UTC', timezone({quote_literal(zone)}, {timestamp_sql}))"
 
     def skip_rows(self, predicate: str, why: str, table: str = "source") -> None:
