@@ -35,6 +35,9 @@ def registry(feed: str, spec: dict) -> str:
     return study_registry(STUDY, {feed: spec})
 
 
+CONTACT_KINDS = {"xapi_statements_json": "module", "postal_dispatch_csv": "letter"}
+
+
 def study_registry(study_id: str, feeds: dict[str, dict]) -> str:
     entry = {
         "study_id": study_id,
@@ -44,7 +47,7 @@ def study_registry(study_id: str, feeds: dict[str, dict]) -> str:
         "arms": ["control", "intervention"],
         "strata": None,
         "cluster": None,
-        "contacts": {"kind": "email", "count": 3},
+        "contacts": {"kind": CONTACT_KINDS.get(feeds.get("delivery", {}).get("format"), "email"), "count": 3},
         "hr_period_days": 182,
         "timepoints": {
             "baseline": {"day": 0, "window": [-45, 0]},

@@ -434,3 +434,41 @@ def test_a_time_zone_the_registry_gets_wrong_quarantines_with_that_reason(tmp_pa
     _land(settings, "survey", "redcap_export_2026-05-31.csv", fx.redcap().encode())
     (result,) = ingest_pending(settings)
     assert result.state == "quarantined" and "is not a known time zone [rule: registry]" in result.reason
+
+
+@pytest.mark.slow
+def test_a_completion_voided_in_a_later_file_stops_counting_in_an_incremental_build(tmp_path, monkeypatch):
+    """The voiding statement comes after the marts were built: the incremental build takes the
+    completion back, as a full rebuild does, and lineage points at the voiding statement."""
+    from hhp import pipeline
+    from hhp.dbt import run_dbt
+
+    from .conftest import mart_rows
+
+    spec = {**fx.XAPI_SPEC, "actor_identifier": "account"}
+    document = fx.xapi("account", extra=[fx.mistaken_completion("account")]).encode()
+    settings, _ = _load(tmp_path, "x", "delivery", spec, [("xapi_statements_2026-05-31.json", document)],
+                        monkeypatch)  # fmt: skip
+    pipeline.build(settings)
+
+    def completed() -> dict[int, bool]:
+        with open_warehouse(settings) as wh:
+            rows = wh.query(
+                "select contact_no, is_completed from marts.fct_engagement where participant_id = 'FX-003'"
+            )
+        return dict(rows)
+
+    assert completed()[2] is True
+    _land(settings, "delivery", "xapi_statements_2026-06-07.json", fx.voiding().encode())
+    assert [r.state for r in ingest_pending(settings)] == ["loaded"]
+    assert pipeline.build(settings) != "nothing new"
+    assert completed()[2] is False
+    marts = ("fct_engagement", "intermediate.int_delivery_events_linked")
+    incremental = mart_rows(settings, marts, ("refreshed_through", "built_at"))
+    run_dbt(settings, "build", "--full-refresh")
+    assert mart_rows(settings, marts, ("refreshed_through", "built_at")) == incremental
+    with open_warehouse(settings) as wh:
+        (traced,) = wh.query(
+            "select source_file_key from intermediate.int_delivery_events_linked where event = 'voided'"
+        )
+    assert traced == ("fx/delivery/xapi_statements_2026-06-07.json",)
