@@ -19,8 +19,10 @@ import os
 import re
 import shutil
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -113,6 +115,15 @@ class ParseConnection:
         self.close()
 
 
+def is_known_zone(zone: object) -> bool:
+    """Whether the zone database knows the name (a registry's or a file's, so anything)."""
+    try:
+        ZoneInfo(str(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 GZIP_ENDING = ".gz"
 # text compresses some tenfold; a file that grows far beyond that is a decompression bomb,
 # which would fill the disk at every run (the machine's fault, so the file would stay landed)
@@ -191,12 +202,10 @@ class ParseContext:
         zone = zone or self.feed_spec.get("time_zone") or "UTC"
         if zone == "UTC":
             return timestamp_sql
-        try:
-            ZoneInfo(str(zone))
-        except (ZoneInfoNotFoundError, ValueError):
+        if not is_known_zone(zone):
             raise FileRejected(
                 "registry", f"study {self.study.study_id}: time_zone {zone!r} is not a known time zone"
-            ) from None
+            )
         return f"timezone('UTC', timezone({quote_literal(zone)}, {timestamp_sql}))"
 
     def skip_rows(self, predicate: str, why: str, table: str = "source") -> None:
@@ -265,30 +274,39 @@ class CsvHeader:
         return self.records[0]
 
 
+def csv_records(path: Path, skip_lines: int = 0) -> Iterator[tuple[int, list[str]]]:
+    """(physical line where it starts, fields) of each record after `skip_lines` lines, as
+    Python's reader reads them and DuckDB counts them (a blank line is no record); a byte-order
+    mark is dropped. Text that is not CSV rejects the file, naming the line."""
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        for _ in range(skip_lines):
+            handle.readline()
+        reader = csv.reader(handle)
+        line = skip_lines
+        try:
+            for row in reader:
+                if row:
+                    yield line + 1, row
+                line = skip_lines + reader.line_num
+        except csv.Error as error:
+            raise FileRejected(
+                "file structure", f"not valid CSV ({error})", skip_lines + reader.line_num
+            ) from None
+
+
 def read_csv_header(path: Path, records: int = 1, preamble: str | None = None) -> CsvHeader:
     """The first `records` records after an optional preamble line starting with `preamble`
-    (PowerShell 5.1's `#TYPE ...`); a byte-order mark is dropped."""
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        skip_lines = 0
-        if preamble:
-            first = handle.readline()
-            if first.startswith(preamble):
-                skip_lines = 1
-            else:
-                handle.seek(0)
-        reader = csv.reader(handle)
-        found, lines, line = [], [], skip_lines
-        for row in reader:
-            if row:
-                found.append(row)
-                lines.append(line + 1)
-            line = skip_lines + reader.line_num
-            if len(found) == records:
-                break
-    while len(found) < records:
-        found.append([])
-        lines.append(line + 1)
-    return CsvHeader(found, lines, skip_lines)
+    (PowerShell 5.1's `#TYPE ...`)."""
+    skip_lines = 0
+    if preamble:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            skip_lines = int(handle.readline().startswith(preamble))
+    found = list(islice(csv_records(path, skip_lines), records))
+    lines, rows = [line for line, _ in found], [row for _, row in found]
+    while len(rows) < records:  # a file shorter than its header
+        lines.append((lines[-1] if lines else skip_lines) + 1)
+        rows.append([])
+    return CsvHeader(rows, lines, skip_lines)
 
 
 def map_columns(ctx: ParseContext, header: CsvHeader, declared: list[str], optional=()) -> dict[str, int]:
@@ -322,42 +340,16 @@ def line_count(path: Path) -> int:
     return count + (last != b"\n")
 
 
-def _record_lines(path: Path, skip_lines: int) -> pa.Array:
-    """The physical line where each record after `skip_lines` starts, as DuckDB counts records
-    (blank lines are none): for files whose quoted fields hold line breaks."""
-    starts, line = [], skip_lines
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        for _ in range(skip_lines):
-            handle.readline()
-        reader = csv.reader(handle)
-        for row in reader:
-            if row:
-                starts.append(line + 1)
-            line = skip_lines + reader.line_num
+def _record_lines(path: Path, header: CsvHeader) -> pa.Array:
+    """The physical line where each record starts, the header's included, checking as it reads
+    that every record has the header's width: one pass of Python's reader, for a file whose
+    quoted fields hold line breaks or that DuckDB's strict mode refuses."""
+    width, starts = len(header.names), []
+    for line, row in csv_records(path, header.skip_lines):
+        if len(row) != width:
+            raise FileRejected("file structure", f"expected {width} fields, found {len(row)}", line)
+        starts.append(line)
     return pa.array(starts, pa.int64())
-
-
-def _csv_structure_error(path: Path, header: CsvHeader) -> FileRejected | None:
-    """Name the first row whose field count differs from the header's, or that is not CSV, as
-    Python's reader finds it; None if it finds none."""
-    width = len(header.names)
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        for _ in range(header.skip_lines):
-            handle.readline()
-        reader = csv.reader(handle)
-        line = header.skip_lines
-        try:
-            for row in reader:
-                if row and len(row) != width:
-                    return FileRejected(
-                        "file structure", f"expected {width} fields, found {len(row)}", line + 1
-                    )
-                line = header.skip_lines + reader.line_num
-        except csv.Error as error:
-            return FileRejected(
-                "file structure", f"not valid CSV ({error})", header.skip_lines + reader.line_num
-            )
-    return None
 
 
 # DuckDB's default read buffer (32 MiB a thread) alone overruns a small memory limit; 4 MiB
@@ -383,7 +375,7 @@ def read_csv_by_name(
         for c in declared
     )  # fmt: skip
 
-    def read(strict: bool) -> None:
+    def read(*, strict: bool) -> None:
         ctx.con.execute(
             f"""
             create or replace temp table source as
@@ -399,22 +391,19 @@ def read_csv_by_name(
             {"path": str(ctx.path), "columns": spec, "strict": strict},
         )
 
-    strict = True
+    lines = None
     try:
-        read(strict)
+        read(strict=True)
     except MACHINE_ERRORS:
         raise
     except duckdb.Error:
         check_utf8(ctx.path)
-        problem = _csv_structure_error(ctx.path, header)
-        if problem:
-            raise problem from None
+        lines = _record_lines(ctx.path, header)  # names the first row that is not sound
         # sound to Python's reader: DuckDB's strict mode refuses a quoted field holding a line
         # break of another kind than the file's own (LF inside a CRLF file, as Qualtrics writes
         # question texts); its lenient mode reads it, and the record count is checked below
-        strict = False
         try:
-            read(strict)
+            read(strict=False)
         except MACHINE_ERRORS:
             raise
         except duckdb.Error:
@@ -422,9 +411,10 @@ def read_csv_by_name(
     (rows,) = ctx.con.execute("select count(*) from source").fetchall()[0]
     if rows == 0:
         raise FileRejected("not empty", "header only: the file has no data rows")
-    if not strict or line_count(ctx.path) != skip + header_records + rows:
+    if lines is None and line_count(ctx.path) != skip + header_records + rows:
         # a quoted field holds a line break, or a line is blank: count lines as a reader does
-        lines = _record_lines(ctx.path, skip)
+        lines = _record_lines(ctx.path, header)
+    if lines is not None:
         if len(lines) != header_records + rows:
             raise FileRejected("file structure", "not valid CSV (check quoting and line endings)")
         _renumber(ctx, lines, skip)

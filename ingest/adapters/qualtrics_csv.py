@@ -10,7 +10,6 @@ dates are read in that zone and stored in UTC.
 """
 
 import json
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hhp.instruments import ITEM_COLUMNS
 from hhp.sql import quote_identifier, quote_literal
@@ -19,6 +18,7 @@ from ingest.adapters._base import (
     FileRejected,
     ParseContext,
     first_violation,
+    is_known_zone,
     read_csv_by_name,
     read_csv_header,
     require_number,
@@ -92,13 +92,11 @@ def declared_zones(header: CsvHeader) -> dict[str, str]:
             continue  # an import id without a zone: the dates are UTC
         if zone is None:
             continue
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError, TypeError):
+        if not is_known_zone(zone):
             raise FileRejected(
                 "time zone", f"row 3 declares column '{name}' in {zone!r}, which is not a known time zone",
                 header.lines[2],
-            ) from None  # fmt: skip
+            )  # fmt: skip
         zones[name] = zone
     return zones
 
