@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from ingest.service import ingest_pending
 
 from . import fixtures_real_exports as fx
 from .conftest import settings_for
+from .test_no_identifiers import _text_columns
 
 KEY = b"test-only-key"
 LINEAGE = ("_file_key", "_file_sha256", "_row_number", "_ingested_at")
@@ -32,8 +34,6 @@ def _home(tmp_path, name: str, feed: str, spec: dict, monkeypatch):
 
 
 def _land(settings, feed: str, name: str, content: bytes) -> str:
-    from pathlib import Path
-
     key = f"{fx.STUDY}/{feed}/{name}"
     target = Path(settings.landing) / key
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -116,14 +116,9 @@ def _standard_and_real_csv(rows: list[list[str]], header_rows: int = 1) -> tuple
 
 def _every_text_cell(settings) -> str:
     with open_warehouse(settings) as wh:
-        columns = wh.query(
-            "select table_schema, table_name, column_name from information_schema.columns "
-            "where upper(data_type) in ('VARCHAR', 'TEXT', 'CHARACTER VARYING') "
-            "and table_schema not in ('information_schema', 'pg_catalog')"
-        )
         return "\n".join(
             str(value)
-            for schema, table, column in columns
+            for schema, table, column in _text_columns(wh)
             for (value,) in wh.query(f'select distinct "{column}" from {schema}."{table}"')
             if value is not None
         )
@@ -340,8 +335,6 @@ def _programme_home(tmp_path, name: str, real: bool, monkeypatch):
     monkeypatch.setenv("HHP_STUDIES", str(studies))
     settings = settings_for(tmp_path / name / "home")
     allocation = fx.bom_crlf(_real_csv(fx.ALLOCATION)) if real else fx.csv_text(fx.ALLOCATION).encode()
-    from pathlib import Path
-
     for study_id, (_, _, files) in PROGRAMME.items():
         for feed, file_name, standard, real_content in [("allocation", "allocation_2026-03-02.csv",
                                                          b"", allocation), *files]:  # fmt: skip

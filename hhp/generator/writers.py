@@ -260,7 +260,8 @@ QUALTRICS_EXTRA = [
     ("Q9 - Topics", "Q9 - Topics", lambda r, rng: "Workload"),
     ("Q1_DO", "Q1 - Display Order", lambda r, rng: "1|2|3|4|5|6|7"),
 ]
-QUALTRICS_STATUS_CODES = {"IP Address": "0", "Survey Preview": "1", "Offline": "16"}
+# an export "with numeric values" codes Status as the adapter decodes it
+QUALTRICS_STATUS_CODES = {label: code for code, label in adapters.qualtrics_csv.STATUS_CODES.items()}
 
 
 def qualtrics_csv(data: StudyData, folder: Path, rng) -> list[Path]:
