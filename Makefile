@@ -40,13 +40,14 @@ test-fast: $(STAMP)
 	$(VENV)/bin/pytest -q -m "not postgres and not slow"
 
 lint: $(STAMP)
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	HHP_DUCKDB_PATH=:memory: $(VENV)/bin/sqlfluff lint dbt_project/models
 
-# Re-resolve the pinned lock from requirements.in (needs the package index).
+# Re-resolve the pinned lock from pyproject.toml, every extra included (needs the package index).
 lock: $(STAMP)
-	$(VENV)/bin/uv pip compile requirements.in --python-version 3.11 --no-header --no-annotate -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --all-extras --python-version 3.11 --no-header --no-annotate -o requirements.lock
 
 clean:
 	rm -rf $(VENV) .hhp dbt_project/target dbt_project/logs

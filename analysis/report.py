@@ -17,9 +17,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from analysis.estimates import DOMAINS, run_analysis
 from analysis.forest import Line, forest_svg
 from hhp.config import Settings
+from hhp.ledger import data_release
 from hhp.sql import quote_literal
 from hhp.warehouse import open_warehouse
-from ingest.ledger import data_release
 
 TEMPLATES = Path(__file__).parent / "templates"
 MIN_CELL = 10

@@ -16,9 +16,9 @@ from expectations import trial
 from expectations.gate import run_gate
 from expectations.marts import OUTCOME_RANGES
 from hhp.config import load_settings
+from hhp.registry import load_registry
 from hhp.sql import quote_literal
 from hhp.warehouse import open_warehouse
-from ingest.registry import load_registry
 
 
 def bare_aggregates(settings) -> int:

@@ -24,10 +24,10 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.scale_data import STUDY, write_programme
-from hhp import REPO_ROOT
 from hhp.sql import quote_literal
 
 BIN = Path(sys.executable).parent
+REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = REPO_ROOT / "benchmarks" / "results.json"
 PAGE = REPO_ROOT / "docs" / "benchmarks.md"
 NAIVE_ROWS = 200_000  # pandas.to_sql is slow: timed on the trace's first rows, compared per row

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from hhp.generator import generate
+from generator import generate
 from hhp.sql import quote_identifier, quote_literal
 
 STUDY = "mod_ding"

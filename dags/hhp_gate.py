@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from hhp.orchestration import MARTS_ANALYSIS_READY, MARTS_BUILT, START_DATE, task_defaults
+from orchestration.wiring import MARTS_ANALYSIS_READY, MARTS_BUILT, START_DATE, task_defaults
 
 
 @dag(
@@ -25,7 +25,7 @@ def hhp_gate():
     @task(outlets=[MARTS_ANALYSIS_READY])
     def run_quality_gate():
         from hhp.config import load_settings
-        from hhp.pipeline import gate
+        from pipeline.chain import gate
 
         results = gate(load_settings())
         return {"checks": len(results), "passed": sum(r.status == "passed" for r in results)}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from hhp.orchestration import RAW_ASSETS, START_DATE, ingest_schedule, task_defaults
+from orchestration.wiring import RAW_ASSETS, START_DATE, ingest_schedule, task_defaults
 
 
 @dag(
@@ -40,9 +40,9 @@ def hhp_ingest():
         from dataclasses import asdict
 
         from hhp.config import load_settings
-        from ingest.service import ingest_key
+        from pipeline.chain import ingest_one
 
-        return asdict(ingest_key(load_settings(), file_key))
+        return asdict(ingest_one(load_settings(), file_key))
 
     @task(outlets=RAW_ASSETS, trigger_rule="all_done")
     def announce(allocations: list[dict], others: list[dict], *, outlet_events=None):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from hhp.orchestration import MARTS_ANALYSIS_READY, PROGRAMME_REPORT, START_DATE, task_defaults
+from orchestration.wiring import MARTS_ANALYSIS_READY, PROGRAMME_REPORT, START_DATE, task_defaults
 
 
 @dag(
@@ -24,7 +24,7 @@ def hhp_report():
     @task(outlets=[PROGRAMME_REPORT])
     def build_programme_report():
         from hhp.config import load_settings
-        from hhp.pipeline import report
+        from pipeline.chain import report
 
         return str(report(load_settings()))
 

@@ -14,8 +14,8 @@ from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavi
 
 from hhp import DBT_PROJECT_DIR
 from hhp.config import load_settings
-from hhp.dbt import dbt_env, project_manifest
-from hhp.orchestration import MARTS_BUILT, RAW_ASSETS, START_DATE, WAREHOUSE_POOL, task_defaults
+from orchestration.wiring import MARTS_BUILT, RAW_ASSETS, START_DATE, WAREHOUSE_POOL, task_defaults
+from transform.dbt import dbt_env, project_manifest
 
 _settings = load_settings()  # reads the environment only
 

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from expectations.runner import Finding
+from expectations.findings import Finding
 from hhp.sql import quote_identifier, quote_literal
 
 FirstRow = Callable[[str], tuple]  # runs a query on the engine, returns its first row

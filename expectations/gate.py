@@ -22,12 +22,13 @@ import pyarrow as pa
 import yaml
 
 from expectations import compiled, trial
+from expectations.findings import Finding
 from expectations.marts import SUITES
-from expectations.runner import Finding, validate_query, validate_table
+from expectations.runner import validate_query, validate_table
 from hhp.config import Settings
+from hhp.ledger import data_release
+from hhp.registry import Study, load_registry
 from hhp.warehouse import Warehouse, open_warehouse
-from ingest.ledger import data_release
-from ingest.registry import Study, load_registry
 
 CATALOGUE = Path(__file__).with_name("catalogue.yml")
 RESULTS_TABLE = "quality.check_results"

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import great_expectations.expectations as gxe
 
+from expectations.findings import Finding
+from expectations.runner import validate_table
 from hhp.instruments import ITEM_SCALES, LEAVING_REASONS
-from ingest.registry import Study
+from hhp.registry import Study
 
 # every Status a Qualtrics export can give, as labels (the adapter turns codes into labels)
 QUALTRICS_STATUSES = ["IP Address", "Survey Preview", "Survey Test", "Imported", "Spam",
@@ -32,7 +34,7 @@ HRIS_REASONS = ["stress", "anxiety", "depression", "musculoskeletal", "respirato
 def _closed_list(column: str, values) -> gxe.ExpectColumnValuesToBeInSet:
     """A column whose values are a system's codes from a closed list, nothing personal (an
     event name, a status, a choice): a reason shows a value that broke it as it is, where it
-    looks like a code (expectations.runner.Finding)."""
+    looks like a code (expectations.findings.Finding)."""
     return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=list(values), meta={"closed_list": True})
 
 
@@ -170,3 +172,9 @@ SUITES = {
 
 def landing_expectations(fmt: str, study: Study) -> list:
     return SUITES[fmt](study)
+
+
+def check_landed(con, table: str, fmt: str, study: Study) -> list[Finding]:
+    """The format's landing suite over a parsed file (ingest.service.LandingCheck), in
+    batches of 100,000 rows so that memory is bounded for a file of any size."""
+    return validate_table(con, table, f"{fmt}.landing", landing_expectations(fmt, study), 100_000)

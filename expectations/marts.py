@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import great_expectations.expectations as gxe
 
-from ingest.registry import Study
+from hhp.registry import Study
 
 # Each outcome's possible range on its scored scale (INSTRUMENTS.md).
 OUTCOME_RANGES = {

@@ -12,50 +12,16 @@ from __future__ import annotations
 import logging
 import os
 import re
-from dataclasses import dataclass
 from functools import cache
 
 import duckdb
 import pandas as pd
 
+from expectations import compiled
+from expectations.findings import Finding
 from hhp.sql import quote_identifier
-from ingest.pseudonymise import mask_identifiers, masked_example
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-# what a system's code looks like (an event name, a status): short, one line, no identifier
-CODE_LIKE = re.compile(r"[\w .,:/()'-]{1,40}")
-
-
-@dataclass
-class Finding:
-    suite: str
-    expectation: str
-    column: str | None
-    unexpected: int
-    total: int
-    first_line: int | None
-    example: str | None
-    error: bool = False  # the expectation could not be evaluated
-    passed: bool = False
-    check: str | None = None  # the catalogue check it implements (the expectation's meta)
-    observed: object = None
-    shown_as_is: bool = False  # the column holds codes from a closed list, nothing personal
-
-    def describe(self) -> str:
-        where = f"column '{self.column}' " if self.column else ""
-        example = ""
-        if self.example is not None:
-            # masked whole, then cut: a cut through an email would hide it from the mask
-            value = self.example
-            if self.shown_as_is and CODE_LIKE.fullmatch(value) and mask_identifiers(value) == value:
-                shown = value
-            else:
-                shown = masked_example(value)
-            example = f" (e.g. {shown[:40]!r})"
-        return (
-            f"{where}fails {self.expectation} in {self.unexpected} of {self.total} rows{example} "
-            f"[rule: {self.suite}]"
-        )
 
 
 @cache
@@ -187,8 +153,6 @@ def validate_table(
     uniqueness rule); anything else in Great Expectations, on Arrow batches of the columns it
     reads, so memory stays bounded by one batch.
     """
-    from expectations import compiled
-
     in_sql = [e for e in expectations if compiled.compiles(e)]
     in_gx = [e for e in expectations if not compiled.compiles(e)]
     findings = compiled.validate(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hhp.instruments import ITEM_COLUMNS
-from ingest.registry import Study
+from hhp.registry import Study
 
 SRM_ALPHA = 0.001
 ATTRITION_GAP_PP = 10.0

@@ -52,7 +52,7 @@ def moto_server() -> Iterator[str]:
 
 class AirflowApi:
     """The few calls of Airflow's REST API (v2) that watching a chain needs; no login (see
-    hhp.airflow_local)."""
+    orchestration.local)."""
 
     def __init__(self, port: int) -> None:
         self.base = f"http://127.0.0.1:{port}/api/v2"

@@ -1,5 +1,5 @@
-"""The pseudonym key in the warehouse's life: its fingerprint (never the key), the check each
-load makes against it, and rotation to a new key.
+"""Rotation of the pseudonym key (its fingerprint and the check each load makes are in
+hhp.pseudonymise).
 
 Rotation re-keys every pseudonym consistently without the old identifiers ever entering the
 warehouse: each loaded file is read again from the archive, the identifiers' normalised forms
@@ -15,27 +15,22 @@ import secrets
 import tempfile
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
 
 from hhp.config import ConfigError, Settings, pseudonym_key
+from hhp.pseudonymise import check_key, current_fingerprint, fingerprint, pseudonym_macro, record_key
+from hhp.registry import load_registry
 from hhp.warehouse import Warehouse, open_warehouse
 from ingest.adapters import ADAPTERS
 from ingest.adapters._base import ParseConnection, ParseContext, run_checks, stage_file
 from ingest.landing import LandedFile, open_landing
-from ingest.pseudonymise import fingerprint, pseudonym_macro
+from ingest.service import identify
 
 log = logging.getLogger(__name__)
 
-KEY_TABLE = "ops.pseudonym_key"
-KEY_COLUMNS = [("fingerprint", "text"), ("recorded_at", "timestamp")]
 MAPPING_TABLE = "ops.key_rotation"  # exists only inside the rotation's transaction
-
-
-class KeyMismatch(ConfigError):
-    """The key given is not the one the warehouse's pseudonyms were made with."""
 
 
 class RotationRefused(RuntimeError):
@@ -44,38 +39,6 @@ class RotationRefused(RuntimeError):
 
 def pseudonym_columns(fmt: str) -> list[str]:
     return [name for name, _ in ADAPTERS[fmt].COLUMNS if name.endswith("_pseudonym")]
-
-
-def check_key(wh: Warehouse, key: bytes, lock: bool = False) -> None:
-    """Refuse any key but the warehouse's; the first load records it. With `lock`, inside a
-    load's transaction on PostgreSQL, a rotation committing meanwhile is waited for and seen.
-    The table is made with the ledger (ingest.service.prepare_warehouse)."""
-    share = " for share" if lock and wh.engine == "postgres" else ""
-    rows = wh.query(f"select fingerprint from {KEY_TABLE}{share}")
-    if not rows:
-        _record(wh, key)
-    elif rows[0][0] != fingerprint(key):
-        raise KeyMismatch(
-            "HHP_PSEUDONYM_KEY is not the key this warehouse's pseudonyms were made with "
-            f"(fingerprint {fingerprint(key)}, the warehouse's {rows[0][0]}); after `hhp rotate-key`, "
-            "set the new key (with the demo key, run `hhp rotate-key` again to finish one interrupted)"
-        )
-
-
-def current_fingerprint(wh: Warehouse) -> str:
-    if not wh.table_exists("ops", "pseudonym_key"):
-        return ""
-    rows = wh.query(f"select fingerprint from {KEY_TABLE}")
-    return rows[0][0] if rows else ""
-
-
-def _record(wh: Warehouse, key: bytes) -> None:
-    """The one row, updated in place: a load waiting on it (for share) then sees the new key."""
-    values = [fingerprint(key), datetime.now(UTC).replace(tzinfo=None)]
-    if wh.query(f"select count(*) from {KEY_TABLE}")[0][0]:
-        wh.execute(f"update {KEY_TABLE} set fingerprint = %s, recorded_at = %s", values)
-    else:
-        wh.execute(f"insert into {KEY_TABLE} (fingerprint, recorded_at) values (%s, %s)", values)
 
 
 @dataclass
@@ -87,9 +50,6 @@ class Rotation:
 
 def rotate_key(settings: Settings, new_key: bytes) -> Rotation:
     """Re-key every pseudonym in raw from the current key to `new_key`, all or nothing."""
-    from ingest.registry import load_registry
-    from ingest.service import identify
-
     old_key = pseudonym_key(settings)
     if new_key == old_key:
         raise ConfigError("the new key is the key already in use")
@@ -119,7 +79,7 @@ def rotate_key(settings: Settings, new_key: bytes) -> Rotation:
             # the new key first: from here loads wait, then see it and are refused (PostgreSQL);
             # a load already past its check commits first, and any identifier it brought
             # without an archived pair makes _rekey refuse the rotation
-            _record(wh, new_key)
+            record_key(wh, new_key)
             wh.ensure_table(MAPPING_TABLE, [("old", "text"), ("new", "text")])
             wh.insert_arrow(MAPPING_TABLE, mapping)
             for fmt in ADAPTERS:

@@ -13,18 +13,22 @@ import json
 import logging
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
+import duckdb
 import pyarrow as pa
 
+from hhp import ledger
 from hhp.config import Settings, pseudonym_key
 from hhp.faults import fault_point
+from hhp.pseudonymise import check_key, ensure_key_table, is_control, mask_identifiers, shown_safely
+from hhp.registry import FEEDS, Study, load_registry, sync_registry
 from hhp.sql import quote_literal
 from hhp.warehouse import Warehouse, open_warehouse
-from ingest import ledger
 from ingest.adapters import ADAPTERS
 from ingest.adapters._base import (
     FileRejected,
@@ -36,10 +40,7 @@ from ingest.adapters._base import (
     run_checks,
     stage_file,
 )
-from ingest.keys import KEY_COLUMNS, KEY_TABLE, check_key
 from ingest.landing import LandedFile, open_landing, sha256_of
-from ingest.pseudonymise import is_control, mask_identifiers, shown_safely
-from ingest.registry import FEEDS, Study, load_registry, sync_registry
 
 log = logging.getLogger(__name__)
 
@@ -174,8 +175,23 @@ def _unresolved_references(ctx: ParseContext, fmt: str, known: pa.Table) -> list
     return [(line, "reference", reason) for (line,) in lines]
 
 
+class Finding(Protocol):
+    first_line: int | None
+
+    def describe(self) -> str: ...
+
+
+# A format's landing suite, run on the parsed file: (connection, table, format, study) ->
+# findings. The quality stage owns the suites; the pipeline hands them in (pipeline.chain), so
+# that ingest does not import another stage.
+LandingCheck = Callable[[duckdb.DuckDBPyConnection, str, str, Study], Sequence[Finding]]
+
+
 def parse_file(
-    ctx: ParseContext, fmt: str, known_references: Callable[[], pa.Table | None] = lambda: None
+    ctx: ParseContext,
+    fmt: str,
+    landing_check: LandingCheck,
+    known_references: Callable[[], pa.Table | None] = lambda: None,
 ) -> list[tuple[int, str, str]]:
     """Parse, pseudonymise and check one file into table `loadable` on ctx.con; raise
     FileRejected on any broken rule. Everything runs in DuckDB or in bounded Arrow batches,
@@ -183,9 +199,6 @@ def parse_file(
 
     Returns the rows left out under the registry's load_good_rows rule.
     """
-    from expectations.landing import landing_expectations
-    from expectations.runner import validate_table
-
     adapter = ADAPTERS[fmt]
     check_text_file(ctx.path)
     try:
@@ -199,8 +212,7 @@ def parse_file(
     )
     ctx.con.execute(f"create temp table parsed as select {select_list} from ({select})")
     _check_date_ranges(ctx, fmt)
-    suite = landing_expectations(fmt, ctx.study)
-    findings = validate_table(ctx.con, "parsed", f"{fmt}.landing", suite, BATCH_ROWS)
+    findings = landing_check(ctx.con, "parsed", fmt, ctx.study)
     if findings:
         first = findings[0]
         more = f" (and {len(findings) - 1} more finding(s))" if len(findings) > 1 else ""
@@ -273,7 +285,12 @@ def _load(
 
 
 def ingest_file(
-    landing, landed: LandedFile, wh: Warehouse, registry: dict[str, Study], key: bytes
+    landing,
+    landed: LandedFile,
+    wh: Warehouse,
+    registry: dict[str, Study],
+    key: bytes,
+    landing_check: LandingCheck,
 ) -> IngestResult:
     with landing.local_copy(landed.key) as path:
         sha = sha256_of(path)
@@ -306,7 +323,7 @@ def ingest_file(
             ):
                 staged = stage_file(path, Path(work))
                 ctx = ParseContext(con, staged, landed.key, study, feed, extract_date, Path(work))
-                rejected = parse_file(ctx, fmt, lambda: _known_references(wh, study, fmt))
+                rejected = parse_file(ctx, fmt, landing_check, lambda: _known_references(wh, study, fmt))
                 fault_point("ingest.parsed")
                 n = _load(wh, ctx, landed, sha, fmt, rejected, key)
         except FileWaiting as waiting:
@@ -361,7 +378,7 @@ def prepare_warehouse(wh: Warehouse, registry: dict[str, Study]) -> None:
     """The ledger, the key's fingerprint table, every format's raw table (empty until its first
     file) and the registry."""
     ledger.ensure(wh)
-    wh.ensure_table(KEY_TABLE, KEY_COLUMNS)
+    ensure_key_table(wh)
     for fmt in ADAPTERS:
         wh.ensure_table(raw_table(fmt), raw_columns(fmt))
     sync_registry(wh, registry)
@@ -376,7 +393,7 @@ def pending_keys(settings: Settings) -> list[str]:
     return [f.key for f in sorted(open_landing(settings).list(), key=_allocations_first)]
 
 
-def ingest_key(settings: Settings, file_key: str) -> IngestResult:
+def ingest_key(settings: Settings, file_key: str, landing_check: LandingCheck) -> IngestResult:
     """Ingest one landed file by its key (one mapped task); a key no longer landed was done
     by an earlier run, as a redelivered event finds it."""
     registry = load_registry()
@@ -388,14 +405,16 @@ def ingest_key(settings: Settings, file_key: str) -> IngestResult:
     with open_warehouse(settings) as wh:
         prepare_warehouse(wh, registry)
         check_key(wh, key)
-        result = ingest_file(landing, landed, wh, registry, key)
+        result = ingest_file(landing, landed, wh, registry, key, landing_check)
         if result.state == ledger.LOADED and result.rows:
             wh.refresh_statistics(raw_table(result.format))
     return result
 
 
 def ingest_pending(
-    settings: Settings, on_file: Callable[[IngestResult], None] | None = None
+    settings: Settings,
+    landing_check: LandingCheck,
+    on_file: Callable[[IngestResult], None] | None = None,
 ) -> list[IngestResult]:
     """Ingest every file waiting in the landing area; returns what happened to each."""
     registry = load_registry()
@@ -406,7 +425,7 @@ def ingest_pending(
         prepare_warehouse(wh, registry)
         check_key(wh, key)
         for landed in sorted(landing.list(), key=_allocations_first):
-            result = ingest_file(landing, landed, wh, registry, key)
+            result = ingest_file(landing, landed, wh, registry, key, landing_check)
             results.append(result)
             if on_file:
                 on_file(result)

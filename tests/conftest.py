@@ -67,7 +67,7 @@ def mart_rows(settings, marts, skip_columns=()) -> dict[str, list[tuple]]:
 
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory) -> Path:
-    from hhp.generator import generate
+    from generator import generate
 
     out = tmp_path_factory.mktemp("generated")
     generate(out, [STUDY], seed=SEED)
@@ -98,7 +98,7 @@ def identifiers(generated) -> dict[str, set[str]]:
 @pytest.fixture(scope="session")
 def programme_files(tmp_path_factory) -> Path:
     """Every registered study's partner files."""
-    from hhp.generator import generate
+    from generator import generate
 
     out = tmp_path_factory.mktemp("programme_files")
     generate(out, None, seed=SEED)
@@ -114,7 +114,7 @@ def programme_chain(tmp_path_factory, programme_files):
 
 
 def run_chain(settings, generated: Path, with_report: bool = True) -> None:
-    from hhp import pipeline
+    from pipeline import chain as pipeline
 
     land_tree(settings, generated)
     pipeline.ingest(settings)
@@ -168,7 +168,7 @@ def run_hhp(settings, *args: str, timeout: int = 900, **env: str) -> subprocess.
     environ = {k: v for k, v in os.environ.items() if k != "HHP_FAULT_POINT"}
     environ |= {"HHP_HOME": str(settings.home), **env}
     return subprocess.run(
-        [sys.executable, "-c", "from hhp.cli import app; app()", *args],
+        [sys.executable, "-c", "from pipeline.cli import app; app()", *args],
         env=environ, capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
 
@@ -209,7 +209,7 @@ def moto_endpoint():
 
 def true_effect(truth: dict, study: str, outcome: str, timepoint: str) -> float:
     """The generator's effect on the scale of fct_effect_summary's difference."""
-    from ingest.registry import load_registry
+    from hhp.registry import load_registry
 
     settings = truth[study]
     if outcome in settings["effects"]:

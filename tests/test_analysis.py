@@ -12,8 +12,8 @@ from collections import Counter
 import pytest
 
 from analysis.estimates import BINARY, analyse, load_marts
-from hhp import pipeline
 from hhp.warehouse import open_warehouse
+from pipeline import chain as pipeline
 
 from .conftest import land_tree, settings_for, true_effect
 
@@ -71,7 +71,7 @@ def test_results_are_in_the_analysis_schema(programme_chain):
 @pytest.mark.slow
 def test_primary_outcomes_cover_the_truth_in_17_of_20_seeds(tmp_path):
     """The generator and the whole chain (ingest, dbt) again for each of 20 seeds."""
-    from hhp.generator import generate
+    from generator import generate
 
     hits: Counter = Counter()
     runs: Counter = Counter()

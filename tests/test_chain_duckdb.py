@@ -11,8 +11,8 @@ import pytest
 from analysis.estimates import analyse, load_marts
 from expectations.gate import GateFailed, enforce, run_gate
 from hhp.instruments import ITEM_SCALES, SWEMWBS_METRIC
-from hhp.status import ledger_status, reconcile
 from hhp.warehouse import open_warehouse
+from pipeline.status import ledger_status, reconcile
 
 from .conftest import STUDY, settings_for
 
@@ -61,7 +61,7 @@ def _python_scores(row: dict, columns: dict[str, str]) -> dict[str, float | None
 
 
 def test_scores_match_an_independent_computation_from_the_partner_file(duckdb_chain, generated):
-    from ingest.registry import load_registry
+    from hhp.registry import load_registry
 
     columns = load_registry()[STUDY].survey_item_columns()
     survey = next((generated / STUDY / "survey").glob("*endline*.csv"))

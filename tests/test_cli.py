@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from hhp.cli import app
+from pipeline.cli import app
 
 from .conftest import STUDY
 

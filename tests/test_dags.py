@@ -59,10 +59,10 @@ def test_dag_file_integrity(path, record_property):
 
 
 def test_every_adapter_has_a_raw_asset():
-    from hhp.orchestration import RAW_FORMATS
     from ingest.adapters import ADAPTERS
+    from orchestration.wiring import RAW_ASSETS
 
-    assert sorted(RAW_FORMATS) == sorted(ADAPTERS)
+    assert sorted(a.name for a in RAW_ASSETS) == sorted(f"raw.{fmt}" for fmt in ADAPTERS)
 
 
 def test_assets_link_the_chain():
@@ -107,7 +107,7 @@ def test_the_transform_dag_has_a_task_per_model_with_its_tests_after_it():
     import json
 
     from hhp.config import load_settings
-    from hhp.dbt import project_manifest
+    from transform.dbt import project_manifest
 
     bag, _ = _load(DAGS_DIR / "hhp_transform.py")
     dag = bag.dags["hhp_transform"]

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from hhp import DBT_PROJECT_DIR
-from hhp.dbt import run_dbt
+from transform.dbt import run_dbt
 
 from .conftest import settings_for
 

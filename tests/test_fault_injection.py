@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from hhp.status import ledger_status, reconcile
 from hhp.warehouse import open_warehouse
 from ingest.adapters import ADAPTERS
+from pipeline.status import ledger_status, reconcile
 
 from .conftest import (
     ALL_MARTS,

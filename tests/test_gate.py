@@ -8,8 +8,8 @@ import shutil
 import pytest
 
 from expectations.gate import GateFailed, load_catalogue, run_gate
-from hhp import pipeline
 from hhp.warehouse import open_warehouse
+from pipeline import chain as pipeline
 
 from .conftest import settings_for
 

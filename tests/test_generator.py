@@ -2,7 +2,7 @@ import csv
 import filecmp
 import json
 
-from hhp.generator import generate
+from generator import generate
 from hhp.instruments import SWEMWBS_METRIC
 
 from .conftest import SEED, STUDY
@@ -39,7 +39,7 @@ def test_scale_multiplies_the_population(tmp_path):
 
 
 def test_truth_records_the_effects_set_in_the_registry(truth):
-    from ingest.registry import load_registry
+    from hhp.registry import load_registry
 
     settings = load_registry()[STUDY].generator
     assert truth[STUDY]["effects"]["SWEMWBS"]["endline"] == settings["effects"]["SWEMWBS"]["endline"]
@@ -80,8 +80,8 @@ def test_the_demo_meets_a_real_export_variant_of_every_format(programme_files):
     each loads as its standard form does)."""
     import gzip
 
+    from hhp.registry import load_registry
     from ingest.adapters import ADAPTERS
-    from ingest.registry import load_registry
 
     registry = load_registry()
     varied = {fmt for study in registry.values() for fmt in study.generator.get("export_variants", {})}
@@ -106,7 +106,7 @@ def test_the_demo_meets_a_real_export_variant_of_every_format(programme_files):
 
 
 def test_standard_forms_ignore_the_registrys_variants(tmp_path):
-    from hhp.generator import generate
+    from generator import generate
 
     generate(tmp_path, ["mod_ding"], seed=3, scale=0.05, standard_forms=True)
     written = [p for p in (tmp_path / "mod_ding").rglob("*") if p.is_file()]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.pseudonymise import shown_safely
+from hhp.pseudonymise import shown_safely
 
 from .conftest import settings_for
 
@@ -272,7 +272,7 @@ def _files_outside_platform(work: Path, home: Path) -> set[Path]:
 
 def run_corpus(settings, files: Path, work: Path) -> tuple[list[Expected], dict[str, tuple]]:
     from ingest.landing import open_landing
-    from ingest.service import ingest_pending
+    from pipeline.chain import ingest as ingest_pending
 
     landing = open_landing(settings)
     for study in {study for study, _ in SAMPLES.values()}:
@@ -392,10 +392,11 @@ def test_hostile_registry_values(generated, tmp_path, monkeypatch):
     with the values under the canonical columns, and nothing else happens."""
     import yaml
 
+    from hhp.registry import load_registry
     from hhp.warehouse import open_warehouse
     from ingest.landing import open_landing
-    from ingest.registry import load_registry
-    from ingest.service import ingest_pending, prepare_warehouse
+    from ingest.service import prepare_warehouse
+    from pipeline.chain import ingest as ingest_pending
 
     from .conftest import STUDY
 
@@ -448,7 +449,7 @@ def test_a_symbolic_link_in_the_landing_folder_is_never_followed(generated, tmp_
     """A writer who can make links (SFTP can) points one at the pseudonym key: it is
     quarantined as a link, and nothing of the key reaches the reason or the warehouse."""
     from hhp.warehouse import open_warehouse
-    from ingest.service import ingest_pending
+    from pipeline.chain import ingest as ingest_pending
 
     from .conftest import STUDY
 

@@ -9,11 +9,11 @@ from datetime import datetime
 
 import pytest
 
-from hhp import pipeline
-from hhp.dbt import run_dbt
+from hhp.registry import load_registry
 from hhp.warehouse import open_warehouse
 from ingest.adapters.exchange_message_trace_csv import RECEIVED_FORMATS
-from ingest.registry import load_registry
+from pipeline import chain as pipeline
+from transform.dbt import run_dbt
 
 from .conftest import STUDY, land_tree, mart_rows, same_rows, settings_for
 

@@ -43,7 +43,7 @@ def test_s3_test_events_report_no_object():
 def test_hhp_infra_up_writes_the_settings_and_the_airflow_connection(moto_endpoint, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from hhp.cli import app
+    from pipeline.cli import app
 
     monkeypatch.setenv("HHP_HOME", str(tmp_path))
     for _ in range(2):

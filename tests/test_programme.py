@@ -9,12 +9,12 @@ import shutil
 import pytest
 import yaml
 
+from generator import generate
 from hhp import STUDIES_DIR
-from hhp.generator import generate
-from hhp.status import ledger_status, reconcile
 from hhp.warehouse import open_warehouse
 from ingest.adapters import ADAPTERS
 from ingest.landing import files_under, open_landing
+from pipeline.status import ledger_status, reconcile
 
 from .conftest import SEED, allocation_identifiers, run_chain, settings_for, true_effect
 from .test_no_identifiers import _scan
@@ -66,7 +66,7 @@ def test_reconciliation_holds_and_no_identifier_is_stored(programme):
 
 
 def test_relanding_everything_and_shuffled_extracts_changes_no_mart(programme, tmp_path):
-    from hhp import pipeline
+    from pipeline import chain as pipeline
 
     settings, out = programme
     before = _marts_digest(settings)
@@ -120,7 +120,7 @@ def test_an_xapi_document_beyond_duckdbs_object_limit_loads_whole(programme_file
     is larger, and its statements stream."""
     import json
 
-    from ingest.service import ingest_pending
+    from pipeline.chain import ingest as ingest_pending
 
     study = programme_files / "goal_setting"
     export = max((study / "delivery").glob("xapi_statements_*.json"), key=lambda p: p.stat().st_size)

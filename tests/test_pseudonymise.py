@@ -1,7 +1,7 @@
 import pytest
 
+from hhp.pseudonymise import mask_identifiers, pseudonym
 from ingest.adapters._base import ParseConnection
-from ingest.pseudonymise import mask_identifiers, pseudonym
 
 KEY = b"k"
 
@@ -70,7 +70,7 @@ def test_in_an_airflow_task_the_key_comes_from_its_secrets_backend(monkeypatch):
     ],
 )
 def test_a_quoted_value_is_shown_masked(value, shown):
-    from ingest.pseudonymise import masked_example
+    from hhp.pseudonymise import masked_example
 
     assert masked_example(value) == shown
 
@@ -81,7 +81,7 @@ def test_masking_leaves_counts_and_times_readable():
 
 
 def test_a_long_example_is_masked_before_it_is_cut():
-    from expectations.runner import Finding
+    from expectations.findings import Finding
 
     value = "Dismissed after review: fatima.brown1@defence.example E717522"
     reason = Finding("leavers.landing", "expect_column_values_to_be_in_set", "leaving_reason", 1, 9, 4, value)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from hhp.pseudonymise import pseudonym
 from hhp.warehouse import open_warehouse
-from ingest.pseudonymise import pseudonym
-from ingest.service import ingest_pending
+from pipeline.chain import ingest as ingest_pending
 
 from . import fixtures_real_exports as fx
 from .conftest import settings_for
@@ -325,7 +325,7 @@ STAGING_LINEAGE = ("source_file_key", "source_row_number", "ingested_at", "voide
 
 def _programme_home(tmp_path, name: str, real: bool, monkeypatch):
     """Four fixture studies, their files landed (standard or real) and loaded, staging built."""
-    from hhp.dbt import run_dbt
+    from transform.dbt import run_dbt
 
     studies = tmp_path / name / "studies"
     studies.mkdir(parents=True)
@@ -433,8 +433,8 @@ def test_a_time_zone_the_registry_gets_wrong_quarantines_with_that_reason(tmp_pa
 def test_a_completion_voided_in_a_later_file_stops_counting_in_an_incremental_build(tmp_path, monkeypatch):
     """The voiding statement comes after the marts were built: the incremental build takes the
     completion back, as a full rebuild does, and lineage points at the voiding statement."""
-    from hhp import pipeline
-    from hhp.dbt import run_dbt
+    from pipeline import chain as pipeline
+    from transform.dbt import run_dbt
 
     from .conftest import mart_rows
 

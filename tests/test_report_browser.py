@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from hhp import pipeline
+from pipeline import chain as pipeline
 
 from .conftest import CHROMIUM, run_chromium
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hhp.config import load_settings
-from ingest.service import ingest_pending
+from pipeline.chain import ingest as ingest_pending
 
 from .conftest import STUDY
 
@@ -18,7 +18,7 @@ def test_land_ingest_archive_and_quarantine_on_s3(moto_endpoint, generated, tmp_
     import boto3
     from typer.testing import CliRunner
 
-    from hhp.cli import app
+    from pipeline.cli import app
 
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})

@@ -45,7 +45,7 @@ def _readable(server, role: str, relations) -> dict[tuple[str, str], bool]:
 @pytest.fixture(scope="module")
 def reported_chain(postgres_chain):
     """The PostgreSQL chain with its analysis written too (as the transformer)."""
-    from hhp import pipeline
+    from pipeline import chain as pipeline
 
     pipeline.report(postgres_chain)
     return postgres_chain

@@ -2,12 +2,13 @@
 rejection, CSV/JSON reading into DuckDB (in memory, all text first, columns found by name,
 undeclared ones left unread), and parse checks that name the physical line and rule.
 
-An adapter module defines FORMAT, COLUMNS (the raw table's columns after pseudonymisation,
-as (name, logical type)), REFERENCE (the column every row must resolve in the allocation, or
-reference(study) where the registry decides it) and parse(ctx) -> SQL selecting COLUMNS plus
-_row_number from the tables it created on ctx.con. Every column name an adapter puts in SQL
-goes through quote_identifier, every value through a bound parameter or quote_literal
-(hhp.sql); a partner's header cell never names a column in SQL (positions do).
+An adapter module, named after its format (hhp.formats), defines COLUMNS (the raw table's
+columns after pseudonymisation, as (name, logical type)), REFERENCE (the column every row
+must resolve in the allocation, or reference(study) where the registry decides it) and
+parse(ctx) -> SQL selecting COLUMNS plus _row_number from the tables it created on ctx.con.
+Every column name an adapter puts in SQL goes through quote_identifier, every value through a
+bound parameter or quote_literal (hhp.sql); a partner's header cell never names a column in
+SQL (positions do).
 """
 
 from __future__ import annotations
@@ -30,10 +31,11 @@ import duckdb
 import pyarrow as pa
 
 from hhp.config import ConfigError, duckdb_memory_limit
+from hhp.instruments import ITEM_COLUMNS
+from hhp.pseudonymise import mask_identifiers, pseudonym_macro, shown_safely
+from hhp.registry import Study
 from hhp.sql import quote_identifier, quote_literal
 from ingest.landing import local_name
-from ingest.pseudonymise import mask_identifiers, pseudonym_macro, shown_safely
-from ingest.registry import Study
 
 # The machine's trouble, not the file's: these never quarantine a file; the run fails and the
 # file stays landed for the next one.
@@ -579,8 +581,6 @@ def label_format(fmt: str) -> str:
 def survey_items_sql(item_map: dict[str, str]) -> str:
     """Select list putting the survey's own item columns under the canonical item names
     (swemwbs_1 ... itq_3), values as sent; instruments the study lacks are null."""
-    from hhp.instruments import ITEM_COLUMNS
-
     partner = {canonical: column for column, canonical in item_map.items()}
     return ",\n".join(
         f"nullif(trim({quote_identifier(partner[c])}), '') as {c}" if c in partner

@@ -8,7 +8,6 @@ from ingest.adapters._base import (
     to_date,
 )
 
-FORMAT = "allocation_csv"
 HEADER = ["participant_id", "employee_number", "email", "arm", "randomised_on", "stratum", "cluster_id"]
 COLUMNS = [
     ("participant_id", "text"),

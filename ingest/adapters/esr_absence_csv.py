@@ -11,7 +11,6 @@ from ingest.adapters._base import (
     try_date,
 )
 
-FORMAT = "esr_absence_csv"
 HEADER = ["Employee Number", "Absence Type", "Absence Reason", "Absence Start Date", "Absence End Date",
           "Calendar Days Lost", "FTE Days Lost"]  # fmt: skip
 COLUMNS = [

@@ -19,7 +19,6 @@ from ingest.adapters._base import (
     try_date,
 )
 
-FORMAT = "exchange_message_trace_csv"
 HEADER = [
     "Received",
     "SenderAddress",

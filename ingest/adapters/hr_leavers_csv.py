@@ -8,7 +8,6 @@ from ingest.adapters._base import (
     to_date,
 )
 
-FORMAT = "hr_leavers_csv"
 HEADER = ["employee_number", "termination_date", "leaving_reason", "notice_given_date"]
 COLUMNS = [
     ("employee_pseudonym", "text"),

@@ -9,7 +9,6 @@ from ingest.adapters._base import (
     to_date,
 )
 
-FORMAT = "hr_roster_csv"
 HEADER = [
     "snapshot_date",
     "employee_number",

@@ -11,7 +11,6 @@ from ingest.adapters._base import (
     try_date,
 )
 
-FORMAT = "hris_absence_json"
 COLUMNS = [
     ("worker_pseudonym", "text"),
     ("extract_date", "date"),

@@ -9,7 +9,6 @@ from ingest.adapters._base import (
     to_date,
 )
 
-FORMAT = "postal_dispatch_csv"
 HEADER = ["participant_id", "letter_ref", "dispatched_on", "returned_undelivered", "returned_on"]
 COLUMNS = [
     ("participant_id", "text"),

@@ -28,7 +28,6 @@ from ingest.adapters._base import (
     try_date,
 )
 
-FORMAT = "qualtrics_csv"
 METADATA = [
     "StartDate",
     "EndDate",

@@ -20,7 +20,6 @@ from ingest.adapters._base import (
     try_date,
 )
 
-FORMAT = "redcap_csv"
 OPTIONAL = ("redcap_repeat_instrument", "redcap_repeat_instance")
 COLUMNS = [
     ("record_id", "text"),

@@ -15,7 +15,6 @@ from hhp.sql import quote_literal
 from ingest.adapters._base import ParseContext, first_violation, read_json_lines, require_present
 from ingest.adapters._json_stream import values_as_json_lines
 
-FORMAT = "sendgrid_events_jsonl"
 COLUMNS = [
     ("sg_event_id", "text"),
     ("sg_message_id", "text"),

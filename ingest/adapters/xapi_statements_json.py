@@ -9,6 +9,7 @@ statement's id): staging applies them across files. An export whose `more` is no
 one page of several: it loads, and the ledger notes it.
 """
 
+from hhp.registry import Study
 from hhp.sql import quote_literal
 from ingest.adapters._base import (
     FileRejected,
@@ -18,9 +19,7 @@ from ingest.adapters._base import (
     require_present,
 )
 from ingest.adapters._json_stream import list_as_json_lines
-from ingest.registry import Study
 
-FORMAT = "xapi_statements_json"
 COLUMNS = [
     ("statement_id", "text"),
     ("email_pseudonym", "text"),

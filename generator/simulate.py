@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from hhp.instruments import LEAVING_REASONS, SWEMWBS_METRIC
-from ingest.registry import Study
+from hhp.registry import Study
 
 FIRST_NAMES = (
     "Alex",

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from hhp.generator.simulate import StudyData
+from generator.simulate import StudyData
 from hhp.instruments import ITEM_SCALES
 from ingest import adapters
 

@@ -60,7 +60,7 @@ def generate(
     ),
 ) -> None:
     """Simulate studies and write their partner files, with truth.json beside them."""
-    from hhp.generator import generate as run_generate
+    from generator import generate as run_generate
 
     with _spinner("generating partner files"):
         try:
@@ -89,8 +89,8 @@ def land(
 
 
 def _ingest(settings) -> list:
-    from hhp import pipeline
     from ingest.landing import open_landing
+    from pipeline import chain as pipeline
 
     pending = len(open_landing(settings).list())
     columns = (
@@ -140,8 +140,8 @@ def build(
     """Build the dbt project (seeds, models, tests) on the warehouse: what the files loaded
     since the last build touch, or everything the first time, after a change to the project or
     the registry, or with --full."""
-    from hhp import pipeline
-    from hhp.dbt import DbtFailed
+    from pipeline import chain as pipeline
+    from transform.dbt import DbtFailed
 
     with _spinner("dbt build"):
         try:
@@ -188,7 +188,7 @@ def gate() -> None:
 @app.command()
 def report() -> None:
     """Write the programme report (HTML)."""
-    from hhp import pipeline
+    from pipeline import chain as pipeline
 
     with _spinner("building the report"):
         path = pipeline.report(load_settings())
@@ -197,8 +197,8 @@ def report() -> None:
 
 def _run_chain(settings) -> Path:
     from expectations.gate import GateFailed
-    from hhp import pipeline
-    from hhp.dbt import DbtFailed
+    from pipeline import chain as pipeline
+    from transform.dbt import DbtFailed
 
     try:
         _ingest(settings)
@@ -233,7 +233,7 @@ def demo(
     seed: int = typer.Option(42, "--seed"),
 ) -> None:
     """Generate, land and run every registered study's files end to end."""
-    from hhp.generator import generate as run_generate
+    from generator import generate as run_generate
     from ingest.landing import files_under, open_landing
 
     started = time.monotonic()
@@ -266,7 +266,7 @@ def demo(
 @app.command()
 def status() -> None:
     """Per study and feed: files loaded, quarantined, waiting; exit 1 if they do not reconcile."""
-    from hhp.status import ledger_status, reconcile
+    from pipeline.status import ledger_status, reconcile
 
     counts = ledger_status(load_settings())
     table = Table("study", "feed", "loaded", "quarantined", "waiting", "rows loaded")
@@ -287,7 +287,7 @@ def status() -> None:
 def airflow(port: int = typer.Option(8080, help="Port of the UI and API, on 127.0.0.1.")) -> None:
     """Start Airflow locally on the embedded default (standalone, SQLite metadata, local landing
     folder, DuckDB), with the project's DAGs unpaused and the UI on 127.0.0.1."""
-    from hhp import airflow_local
+    from orchestration import local as airflow_local
 
     settings = load_settings()
     console.print(f"Airflow on http://127.0.0.1:{port} (home {settings.home / 'airflow'}); Ctrl-C stops it")
@@ -302,9 +302,9 @@ def rotate_key() -> None:
     given, a new demo key is made and kept in its place."""
     import os
 
-    from hhp import pipeline
     from ingest.keys import rotate_demo_key
     from ingest.keys import rotate_key as rotate
+    from pipeline import chain as pipeline
 
     settings = load_settings()
     new_key = os.environ.get("HHP_NEW_PSEUDONYM_KEY", "")

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from hhp import ledger
 from hhp.config import Settings
 from hhp.warehouse import open_warehouse
-from ingest import ledger
 from ingest.landing import open_landing
 
 Counts = dict[tuple[str, str], dict[str, int]]

@@ -1,5 +1,5 @@
 """Seeded simulation of a study's partner files, with known true effects (`hhp generate`)."""
 
-from hhp.generator.run import generate
+from generator.run import generate
 
 __all__ = ["generate"]

@@ -10,8 +10,11 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from datetime import UTC, datetime
 
+from hhp.config import ConfigError
 from hhp.sql import quote_identifier, quote_literal
+from hhp.warehouse import Warehouse
 
 PSEUDONYM_HEX_CHARS = 32  # 128 bits: no collisions at any realistic workforce size
 HMAC_BLOCK = 64  # SHA-256's block size in bytes
@@ -84,3 +87,48 @@ def masked_example(value: str) -> str:
     return PLACEHOLDER_OR_WORD.sub(
         lambda m: m[0] if m[0].startswith("<") else m[0][0] + "*" * (len(m[0]) - 1), mask_identifiers(value)
     )
+
+
+# The key in the warehouse's life: its fingerprint (never the key), checked by every load.
+KEY_TABLE = "ops.pseudonym_key"
+KEY_COLUMNS = [("fingerprint", "text"), ("recorded_at", "timestamp")]
+
+
+class KeyMismatch(ConfigError):
+    """The key given is not the one the warehouse's pseudonyms were made with."""
+
+
+def check_key(wh: Warehouse, key: bytes, lock: bool = False) -> None:
+    """Refuse any key but the warehouse's; the first load records it. With `lock`, inside a
+    load's transaction on PostgreSQL, a rotation committing meanwhile is waited for and seen.
+    The table is made with the ledger (ensure_key_table)."""
+    share = " for share" if lock and wh.engine == "postgres" else ""
+    rows = wh.query(f"select fingerprint from {KEY_TABLE}{share}")
+    if not rows:
+        record_key(wh, key)
+    elif rows[0][0] != fingerprint(key):
+        raise KeyMismatch(
+            "HHP_PSEUDONYM_KEY is not the key this warehouse's pseudonyms were made with "
+            f"(fingerprint {fingerprint(key)}, the warehouse's {rows[0][0]}); after `hhp rotate-key`, "
+            "set the new key (with the demo key, run `hhp rotate-key` again to finish one interrupted)"
+        )
+
+
+def current_fingerprint(wh: Warehouse) -> str:
+    if not wh.table_exists("ops", "pseudonym_key"):
+        return ""
+    rows = wh.query(f"select fingerprint from {KEY_TABLE}")
+    return rows[0][0] if rows else ""
+
+
+def record_key(wh: Warehouse, key: bytes) -> None:
+    """The one row, updated in place: a load waiting on it (for share) then sees the new key."""
+    values = [fingerprint(key), datetime.now(UTC).replace(tzinfo=None)]
+    if wh.query(f"select count(*) from {KEY_TABLE}")[0][0]:
+        wh.execute(f"update {KEY_TABLE} set fingerprint = %s, recorded_at = %s", values)
+    else:
+        wh.execute(f"insert into {KEY_TABLE} (fingerprint, recorded_at) values (%s, %s)", values)
+
+
+def ensure_key_table(wh: Warehouse) -> None:
+    wh.ensure_table(KEY_TABLE, KEY_COLUMNS)

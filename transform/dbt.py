@@ -12,6 +12,9 @@ from pathlib import Path
 from hhp import DBT_PROJECT_DIR
 from hhp.config import Settings
 from hhp.faults import dbt_fault_points, fault_point
+from hhp.pseudonymise import current_fingerprint
+from hhp.registry import registry_dir
+from hhp.warehouse import open_warehouse
 
 # What `dbt parse` reads: the project, not its build outputs.
 _PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
@@ -99,10 +102,6 @@ def build(settings: Settings, full: bool = False) -> str:
     tables that took new rows since the last build, if it was of the same project and
     registry (the ledger says which), or else, or with `full`, everything from raw
     (incremental models too). Returns what was built: "full", "nothing new" or the changed formats."""
-    from hhp.warehouse import open_warehouse
-    from ingest.keys import current_fingerprint
-    from ingest.registry import registry_dir
-
     settings = settings.transformer
     with open_warehouse(settings) as wh:
         # a rotated pseudonym key changes every pseudonym in raw: the next build is a full one

@@ -6,9 +6,9 @@ import dataclasses
 import json
 from pathlib import Path
 
-from hhp.generator.simulate import simulate
-from hhp.generator.writers import write_study
-from ingest.registry import load_registry
+from generator.simulate import simulate
+from generator.writers import write_study
+from hhp.registry import load_registry
 
 
 def generate(

@@ -13,9 +13,11 @@ import os
 import sys
 from pathlib import Path
 
-from hhp import REPO_ROOT
+from hhp import bundled
 from hhp.config import Settings
-from hhp.orchestration import WAREHOUSE_POOL
+from orchestration import WAREHOUSE_POOL
+
+ORCHESTRATION = Path(__file__).resolve().parent  # an installed wheel carries dags/ in it
 
 
 def airflow_environment(settings: Settings, port: int = 8080) -> dict[str, str]:
@@ -23,7 +25,7 @@ def airflow_environment(settings: Settings, port: int = 8080) -> dict[str, str]:
     return {
         **os.environ,
         "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(bundled("dags", ORCHESTRATION)),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__API__HOST": "127.0.0.1",
@@ -40,7 +42,7 @@ def airflow_environment(settings: Settings, port: int = 8080) -> dict[str, str]:
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
         # airflow_local_settings.py: the scheduler preloads what every task imports
         "PYTHONPATH": os.pathsep.join(
-            p for p in (str(REPO_ROOT / "airflow_settings"), os.environ.get("PYTHONPATH")) if p
+            p for p in (str(bundled("airflow_settings", ORCHESTRATION)), os.environ.get("PYTHONPATH")) if p
         ),
     }
 

@@ -8,6 +8,9 @@ from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import Asset, AssetWatcher
 
+from hhp.formats import FORMATS
+from orchestration import WAREHOUSE_POOL
+
 START_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)  # noqa: UP017
 
 
@@ -20,12 +23,6 @@ def notify_failure(context) -> None:
         getattr(ti, "task_id", "?"),
         getattr(ti, "try_number", "?"),
     )
-
-
-# Every task that opens the warehouse takes a slot of this pool: a DuckDB file has one writer
-# and no readers beside it, so an ingest landing mid-build waits instead of failing on the lock.
-# `hhp airflow` creates it (one slot on DuckDB; more on PostgreSQL, which has no such limit).
-WAREHOUSE_POOL = "hhp_warehouse"
 
 
 def task_defaults(owner: str, pool: str | None = WAREHOUSE_POOL) -> dict:
@@ -42,21 +39,8 @@ def task_defaults(owner: str, pool: str | None = WAREHOUSE_POOL) -> dict:
     }
 
 
-# The formats whose raw tables the ingest DAG writes.
-RAW_FORMATS = (
-    "allocation_csv",
-    "hr_roster_csv",
-    "hr_leavers_csv",
-    "hris_absence_json",
-    "esr_absence_csv",
-    "exchange_message_trace_csv",
-    "sendgrid_events_jsonl",
-    "postal_dispatch_csv",
-    "xapi_statements_json",
-    "qualtrics_csv",
-    "redcap_csv",
-)
-RAW_ASSETS = [Asset(f"raw.{fmt}") for fmt in RAW_FORMATS]
+# The raw tables the ingest DAG writes, one asset per format.
+RAW_ASSETS = [Asset(f"raw.{fmt}") for fmt in FORMATS]
 MARTS_BUILT = Asset("marts.built")
 MARTS_ANALYSIS_READY = Asset("marts.analysis_ready")
 PROGRAMME_REPORT = Asset("reports.programme_report")

@@ -11,8 +11,8 @@ from typing import Any
 import yaml
 
 from hhp import STUDIES_DIR
+from hhp.formats import FEEDS
 
-FEEDS = ("allocation", "roster", "leavers", "absence", "delivery", "survey")
 INSTRUMENT_ITEMS = {"SWEMWBS": 7, "CBI_WORK": 7, "BELONG": 3, "ITQ": 3}
 
 

@@ -1,0 +1,45 @@
+"""The chain's stages, called alike by `hhp` and by the Airflow DAGs: the one place that joins
+them. On PostgreSQL, ingest connects as the loader and every later stage as the transformer
+(infra/postgres_roles.py): build, gate and report switch to the transformer's settings
+themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from analysis.report import build_report
+from expectations.gate import enforce, run_gate
+from expectations.landing import check_landed
+from hhp.config import Settings
+from hhp.registry import load_registry
+from hhp.warehouse import open_warehouse
+from ingest.service import IngestResult, ingest_key, ingest_pending, prepare_warehouse
+from transform.dbt import build as dbt_build
+
+
+def ingest(settings: Settings, on_file: Callable[[IngestResult], None] | None = None) -> list[IngestResult]:
+    """Every file waiting in the landing area, each checked by its format's landing suite."""
+    return ingest_pending(settings, check_landed, on_file)
+
+
+def ingest_one(settings: Settings, file_key: str) -> IngestResult:
+    """One landed file by its key (the ingest DAG's mapped task)."""
+    return ingest_key(settings, file_key, check_landed)
+
+
+def build(settings: Settings, full: bool = False) -> str:
+    with open_warehouse(settings) as wh:  # dbt's sources exist even before their first file
+        prepare_warehouse(wh, load_registry())
+    return dbt_build(settings, full)
+
+
+def gate(settings: Settings):
+    """Run the checks and raise GateFailed if a fatal one fails."""
+    results = run_gate(settings)
+    enforce(results, settings)
+    return results
+
+
+def report(settings: Settings) -> Path:
+    return build_report(settings)
