@@ -7,8 +7,9 @@ import shutil
 
 import pytest
 
+from hhp.pseudonymise import KeyMismatch
 from hhp.warehouse import open_warehouse
-from ingest.keys import KeyMismatch, rotate_key
+from ingest.keys import rotate_key
 from pipeline import chain as pipeline
 
 from .conftest import ALL_MARTS, VOLATILE_COLUMNS, differing_marts, land_tree, mart_rows, settings_for
