@@ -43,7 +43,7 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	HHP_DUCKDB_PATH=:memory: $(VENV)/bin/sqlfluff lint dbt_project/models
+	DBT_HHP_DUCKDB_PATH=:memory: $(VENV)/bin/sqlfluff lint dbt_project/models
 
 # Re-resolve the pinned lock from pyproject.toml, every extra included (needs the package index).
 lock: $(STAMP)

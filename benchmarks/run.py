@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.scale_data import STUDY, write_programme
+from hhp.config import load_settings
 from hhp.sql import quote_literal
 
 BIN = Path(sys.executable).parent
@@ -188,7 +189,7 @@ def _postgres(root: Path, postgres, copies: int, events: int) -> dict:
         "ingest_seconds": ingest_seconds,
         "ingest_rows": rows,
         "ingest_peak_rss_mb": peak,
-        "files": _per_file_ingest(root / "pg_home", postgres.pipeline_env()["HHP_WAREHOUSE"]),
+        "files": _per_file_ingest(root / "pg_home", load_settings(postgres.pipeline_env()).warehouse),
         "build_full_seconds": build_full,
         "build_incremental_seconds": build_incremental,
         "gate": gate,

@@ -13,12 +13,13 @@ import signal
 import threading
 from collections import Counter
 
-ENV = "HHP_FAULT_POINT"
+from hhp.config import setting
+
 _reached: Counter[str] = Counter()
 
 
 def fault_point(name: str) -> None:
-    wanted = os.environ.get(ENV)
+    wanted = setting("fault_point")
     if not wanted:
         return
     point, _, nth = wanted.partition("#")
@@ -32,10 +33,11 @@ def fault_point(name: str) -> None:
 def dbt_fault_points(event) -> None:
     """A dbt callback: `build.finished:<model>` once a node's work is committed, and
     `build.during:<model>` a moment after it starts, while its SQL runs."""
-    if not os.environ.get(ENV) or event.info.name not in ("NodeStart", "NodeFinished"):
+    wanted = setting("fault_point")
+    if not wanted or event.info.name not in ("NodeStart", "NodeFinished"):
         return
     node = event.data.node_info.node_name
     if event.info.name == "NodeFinished":
         fault_point(f"build.finished:{node}")
-    elif os.environ[ENV] == f"build.during:{node}":
+    elif wanted == f"build.during:{node}":
         threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGKILL)).start()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 import yaml
 
 from hhp import STUDIES_DIR
+from hhp.config import setting
 from hhp.formats import FEEDS
 
 INSTRUMENT_ITEMS = {"SWEMWBS": 7, "CBI_WORK": 7, "BELONG": 3, "ITQ": 3}
@@ -104,7 +104,7 @@ def _parse(raw: dict[str, Any], source: Path) -> Study:
 
 def registry_dir() -> Path:
     """studies/, or the folder HHP_STUDIES names."""
-    return Path(os.environ.get("HHP_STUDIES") or STUDIES_DIR).resolve()
+    return Path(setting("studies") or STUDIES_DIR).resolve()
 
 
 def load_registry(directory: Path | None = None) -> dict[str, Study]:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from hhp.config import load_settings
 from infra.local_postgres import free_port
 
 BIN = Path(sys.executable).parent
@@ -117,7 +118,7 @@ def infra_environment(env: dict[str, str], endpoint_url: str, prefix: str = "hhp
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    written = Path(env["HHP_HOME"]) / "infra.env"
+    written = load_settings(env).home / "infra.env"
     settings = dict(line.split("=", 1) for line in written.read_text().splitlines() if "=" in line)
     return env | {name: shlex.split(value)[0] for name, value in settings.items()}
 

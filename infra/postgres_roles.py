@@ -19,7 +19,6 @@ event triggers, i.e. is a superuser; otherwise provision() says so and carries o
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from psycopg2 import sql
@@ -62,16 +61,11 @@ end $$
 """
 
 
-def password_env(role: str) -> str:
-    """Where provision() finds a role's password: HHP_LOADER_PASSWORD and so on."""
-    return f"HHP_{role.removeprefix('hhp_').upper()}_PASSWORD"
-
-
-def provision(admin_url: str, environ: dict[str, str] | None = None) -> list[str]:
-    """Create or correct the roles, schemas and grants; returns what it could not enforce."""
+def provision(admin_url: str, passwords: dict[str, str] | None = None) -> list[str]:
+    """Create or correct the roles, schemas and grants, giving each role in `passwords` its
+    password (Settings.role_passwords); returns what it could not enforce."""
     import psycopg2
 
-    env = os.environ if environ is None else environ
     con = psycopg2.connect(admin_url)
     notes = []
     try:
@@ -80,7 +74,7 @@ def provision(admin_url: str, environ: dict[str, str] | None = None) -> list[str
                 "select current_user, current_database(), rolsuper from pg_roles where rolname = current_user"
             )
             owner, database, is_superuser = cur.fetchone()
-            _roles(cur, env)
+            _roles(cur, passwords or {})
             _database(cur, database)
             _schemas(cur, owner)
             if is_superuser:
@@ -101,13 +95,13 @@ def _run(cur, template: str, *names: str, params: list | None = None) -> None:
     cur.execute(sql.SQL(template).format(*map(sql.Identifier, names)), params)
 
 
-def _roles(cur, env) -> None:
+def _roles(cur, passwords: dict[str, str]) -> None:
     attributes = "login nosuperuser nocreatedb nocreaterole noreplication nobypassrls"
     for role in ROLES:
         cur.execute("select 1 from pg_roles where rolname = %s", [role])
         _run(cur, ("alter" if cur.fetchone() else "create") + " role {} " + attributes, role)
-        if env.get(password_env(role)):
-            _run(cur, "alter role {} password %s", role, params=[env[password_env(role)]])
+        if passwords.get(role):
+            _run(cur, "alter role {} password %s", role, params=[passwords[role]])
         cur.execute(  # no role of ours may act as another
             "select r.rolname from pg_auth_members m join pg_roles r on r.oid = m.roleid "
             "where m.member = (select oid from pg_roles where rolname = %s)",

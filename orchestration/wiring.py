@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import os
 from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import Asset, AssetWatcher
 
+from hhp.config import setting
 from hhp.formats import FORMATS
 from orchestration import WAREHOUSE_POOL
 
@@ -49,7 +49,7 @@ PROGRAMME_REPORT = Asset("reports.programme_report")
 def ingest_schedule():
     """S3 mode (`hhp infra up` set HHP_EVENTS_QUEUE): an asset watched on the landing bucket's
     event queue, so a file landing starts the ingest. Local mode: a short poll of the folder."""
-    queue = os.environ.get("HHP_EVENTS_QUEUE", "")
+    queue = setting("events_queue")
     if not queue:
         return "*/2 * * * *"
     from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger

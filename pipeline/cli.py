@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from hhp.config import ConfigError, load_settings, uses_demo_key
+from hhp.config import ConfigError, load_settings, masked, setting, settings_table, uses_demo_key
 
 # no telemetry from any library, whatever the caller's environment
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -33,9 +33,8 @@ def configure_logging() -> None:
     """Logs to stderr at HHP_LOG_LEVEL (default WARNING); they never hold an identifier."""
     import logging
 
-    logging.basicConfig(
-        level=os.environ.get("HHP_LOG_LEVEL", "WARNING").upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    level = setting("log_level").upper() or "WARNING"
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
 def _spinner(text: str):
@@ -284,6 +283,27 @@ def status() -> None:
 
 
 @app.command()
+def config(
+    markdown: bool = typer.Option(
+        False, "--markdown", help="The settings table of the README, from Settings."
+    ),
+) -> None:
+    """Every HHP_* setting in effect (secrets shown only as set), or, with --markdown, the table
+    of all settings with their defaults and meanings."""
+    if markdown:
+        print(settings_table(), end="")
+        return
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        _fail(str(error))
+    table = Table("variable", "value", "from", box=None)
+    for variable, value, from_environment in masked(settings):
+        table.add_row(variable, escape(value) or "-", "environment" if from_environment else "default")
+    console.print(table)
+
+
+@app.command()
 def airflow(port: int = typer.Option(8080, help="Port of the UI and API, on 127.0.0.1.")) -> None:
     """Start Airflow locally on the embedded default (standalone, SQLite metadata, local landing
     folder, DuckDB), with the project's DAGs unpaused and the UI on 127.0.0.1."""
@@ -300,14 +320,12 @@ def rotate_key() -> None:
     loaded file again from the archive), in one transaction, then rebuild the models in full.
     Afterwards set HHP_PSEUDONYM_KEY to the new key. With the local demo key and no new key
     given, a new demo key is made and kept in its place."""
-    import os
-
     from ingest.keys import rotate_demo_key
     from ingest.keys import rotate_key as rotate
     from pipeline import chain as pipeline
 
     settings = load_settings()
-    new_key = os.environ.get("HHP_NEW_PSEUDONYM_KEY", "")
+    new_key = settings.new_pseudonym_key
     demo = uses_demo_key(settings) and not new_key
     if not new_key and not demo:
         _fail("set HHP_NEW_PSEUDONYM_KEY to the new key (from your secret store)")
@@ -367,14 +385,12 @@ def infra_roles() -> None:
     """PostgreSQL's roles, schemas and grants for least privilege (idempotent). Connects as the
     database owner from HHP_PG_ADMIN_URL; each role's password, if any, from
     HHP_LOADER_PASSWORD, HHP_TRANSFORMER_PASSWORD, HHP_ANALYST_PASSWORD, HHP_LEAD_PASSWORD."""
-    import os
-
     from infra.postgres_roles import ACCESS, provision
 
-    admin_url = os.environ.get("HHP_PG_ADMIN_URL")
-    if not admin_url:
+    settings = load_settings()
+    if not settings.pg_admin_url:
         _fail("set HHP_PG_ADMIN_URL to the database owner's postgresql:// URL")
-    for note in provision(admin_url):
+    for note in provision(settings.pg_admin_url, settings.role_passwords()):
         console.print(f"[yellow]note[/yellow] {escape(note)}")
     for role, access in ACCESS.items():
         writes, reads = ", ".join(access.writes) or "-", ", ".join(access.reads) or "-"

@@ -24,11 +24,13 @@ ALL_MARTS = ("dim_study", "dim_participant", "fct_outcomes", "fct_engagement", "
 VOLATILE_COLUMNS = ("refreshed_through", "built_at")  # when a row was built, not what it says
 
 
-def settings_for(home: Path, server=None):
-    """Settings for a platform home, on DuckDB or, given a LocalPostgres, as its pipeline roles."""
+def settings_for(home: Path, server=None, landing: str = ""):
+    """Settings for a platform home, on DuckDB or, given a LocalPostgres, as its pipeline roles;
+    the pseudonym key as the test set it in the environment."""
     from hhp.config import load_settings
 
-    return load_settings({"HHP_HOME": str(home), **(server.pipeline_env() if server else {})})
+    env = {"HHP_PSEUDONYM_KEY": os.environ.get("HHP_PSEUDONYM_KEY", ""), "HHP_LANDING": landing}
+    return load_settings({**env, "HHP_HOME": str(home), **(server.pipeline_env() if server else {})})
 
 
 def land_tree(settings, tree: Path) -> int:

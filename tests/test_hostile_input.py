@@ -355,10 +355,7 @@ def test_hostile_names_on_s3(programme_files, tmp_path, monkeypatch, moto_endpoi
     boto3.client("s3").create_bucket(
         Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
     )
-    home = tmp_path / "home"
-    from hhp.config import load_settings
-
-    settings = load_settings({"HHP_HOME": str(home), "HHP_LANDING": f"s3://{bucket}/landing"})
+    settings = settings_for(tmp_path / "home", landing=f"s3://{bucket}/landing")
     monkeypatch.chdir(tmp_path)
     expected, ledger = run_corpus(settings, programme_files, tmp_path)
     check_outcomes(settings, expected, ledger)

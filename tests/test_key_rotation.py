@@ -58,6 +58,7 @@ def test_rotation_rekeys_every_pseudonym_and_changes_no_mart(split_files, tmp_pa
     with pytest.raises(KeyMismatch):  # the old key is refused from now on, before any file is touched
         pipeline.ingest(settings)
     monkeypatch.setenv("HHP_PSEUDONYM_KEY", NEW_KEY)
+    settings = settings_for(tmp_path / "rotated")  # as the next process would start
     assert pipeline.build(settings) == "full"  # a new key: every model rebuilt from raw
     assert differing_marts(mart_rows(settings, ALL_MARTS, VOLATILE_COLUMNS), before) == []
 
@@ -110,6 +111,7 @@ def test_rotation_on_postgres_as_the_loader(generated, tmp_path, monkeypatch, po
 
     rotate_key(settings, NEW_KEY.encode())
     monkeypatch.setenv("HHP_PSEUDONYM_KEY", NEW_KEY)
+    settings = settings_for(tmp_path / "pg", server)
     assert pipeline.build(settings) == "full"
 
     assert differing_marts(mart_rows(settings, ALL_MARTS, VOLATILE_COLUMNS), before) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -131,7 +132,6 @@ def _identifier_laden_bad_inputs(tree) -> dict[str, bytes]:
 def test_no_identifier_in_the_warehouse_logs_or_quarantine_reasons_of_a_demo_run(tmp_path):
     """The whole demo, then the bad-input corpus, with logs at INFO: no email, employee number,
     name or IP address of the generated data anywhere we write."""
-    import os
 
     from hhp.config import load_settings
     from ingest.landing import REASON_SUFFIX
@@ -140,7 +140,7 @@ def test_no_identifier_in_the_warehouse_logs_or_quarantine_reasons_of_a_demo_run
     from .test_ingest import _bad_inputs
 
     home = tmp_path / "home"
-    settings = load_settings({"HHP_HOME": str(home)})
+    settings = load_settings({"HHP_HOME": str(home), "HHP_PSEUDONYM_KEY": os.environ["HHP_PSEUDONYM_KEY"]})
 
     def hhp(*args: str) -> str:
         done = run_hhp(settings, *args, HHP_LOG_LEVEL="INFO")

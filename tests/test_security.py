@@ -108,7 +108,13 @@ def test_the_pipeline_ran_as_the_loader_and_the_transformer(reported_chain, post
 
 
 def test_the_platform_refuses_to_run_as_a_superuser(postgres_server, tmp_path):
-    settings = load_settings({"HHP_HOME": str(tmp_path), "HHP_WAREHOUSE": postgres_server.url})
+    settings = load_settings(
+        {
+            "HHP_HOME": str(tmp_path),
+            "HHP_WAREHOUSE": postgres_server.url,
+            "HHP_PSEUDONYM_KEY": "test-only-key",
+        }
+    )
     with pytest.raises(ConfigError, match="superuser"):
         open_warehouse(settings)
 
