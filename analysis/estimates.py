@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from analysis import estimators as est
+from hhp import randomisation
+from hhp.registry import load_registry
 from hhp.warehouse import Warehouse
 
 MIN_PEOPLE = 10
@@ -164,22 +166,37 @@ def pooled_effects(effects: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=POOLED_COLUMNS_ORDER)
 
 
-def sample_ratio(participants: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
+def sample_ratio(wh: Warehouse, studies: pd.DataFrame) -> pd.DataFrame:
+    """The gate's sample-ratio test (hhp.randomisation), one row per study: clusters in a
+    cluster RCT, participants otherwise."""
+    registry = load_registry()
     rows = []
-    for study in studies.to_dict("records"):
-        arms = participants[participants["study_id"] == study["study_id"]]
-        counts = [int((~arms["is_intervention"]).sum()), int(arms["is_intervention"].sum())]
-        ratio = [float(r) for r in str(study["allocation_ratio"] or "1:1").split(":")]
+    for study_id in studies["study_id"]:
+        srm = randomisation.sample_ratio(wh, registry[study_id])
+        control, intervention = (srm.observed[arm] for arm in registry[study_id].arms)
         rows.append(
             {
-                "study_id": study["study_id"],
-                "allocation_ratio": study["allocation_ratio"],
-                "n_control": counts[0],
-                "n_intervention": counts[1],
-                "p_value": est.sample_ratio_mismatch(counts, ratio) if sum(counts) else np.nan,
+                "study_id": study_id,
+                "units": srm.units,
+                "allocation_ratio": srm.allocation_ratio,
+                "n_control": control,
+                "n_intervention": intervention,
+                "chi_square": srm.statistic,
+                "p_value": srm.p_value,
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=SAMPLE_RATIO_COLUMNS)
+
+
+SAMPLE_RATIO_COLUMNS = [
+    "study_id",
+    "units",
+    "allocation_ratio",
+    "n_control",
+    "n_intervention",
+    "chi_square",
+    "p_value",
+]
 
 
 def flow(participants: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -316,8 +333,9 @@ def load_marts(wh: Warehouse) -> dict[str, pd.DataFrame]:
     def frame(sql: str) -> pd.DataFrame:
         return wh.query_arrow(sql).to_pandas()
 
+    studies = frame("select * from marts.dim_study order by study_id")
     return {
-        "studies": frame("select * from marts.dim_study order by study_id"),
+        "studies": studies,
         "participants": frame("select * from marts.dim_participant where itt_flag"),
         "outcomes": frame(
             "select o.study_id, o.participant_id, o.outcome_code, o.timepoint, o.value, o.baseline_value, "
@@ -329,7 +347,7 @@ def load_marts(wh: Warehouse) -> dict[str, pd.DataFrame]:
             "select study_id, participant_id, is_delivered, is_opened_by_human, is_completed "
             "from marts.fct_engagement"
         ),
-    }
+    } | {"sample_ratio": sample_ratio(wh, studies)}
 
 
 def analyse(marts: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -337,7 +355,7 @@ def analyse(marts: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return {
         "effect_estimates": effects,
         "pooled_effects": pooled_effects(effects),
-        "sample_ratio": sample_ratio(marts["participants"], marts["studies"]),
+        "sample_ratio": marts["sample_ratio"],
         "flow": flow(marts["participants"], marts["outcomes"]),
         "balance": balance(marts["participants"]),
         "uptake": uptake(marts["participants"], marts["engagement"], marts["studies"]),

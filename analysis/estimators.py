@@ -1,7 +1,7 @@
 """The estimators of INSTRUMENTS.md's analysis conventions, each on plain arrays, so each can be
 checked against a worked example: ANCOVA (OLS, cluster-robust in a cluster RCT), the linear
-probability model with robust SEs, the odds ratio, Hedges' g, Benjamini-Hochberg, the sample
-ratio mismatch test and DerSimonian-Laird pooling. statsmodels does the fitting."""
+probability model with robust SEs, the odds ratio, Hedges' g, Benjamini-Hochberg and
+DerSimonian-Laird pooling (the sample-ratio test is hhp.randomisation's). statsmodels does the fitting."""
 
 from __future__ import annotations
 
@@ -146,13 +146,6 @@ def benjamini_hochberg(p_values) -> np.ndarray:
     if present.any():
         out[present] = multipletests(p[present], method="fdr_bh")[1]
     return out
-
-
-def sample_ratio_mismatch(counts: list[int], ratio: list[float]) -> float:
-    """p-value of the chi-squared test of the arms' counts against the designed ratio."""
-    total = sum(counts)
-    expected = [total * r / sum(ratio) for r in ratio]
-    return float(stats.chisquare(counts, expected).pvalue)
 
 
 @dataclass(frozen=True)

@@ -169,6 +169,7 @@ def public_uptake(uptake: pd.DataFrame) -> list[dict]:
 def public_sample_ratio(row: dict) -> dict:
     shown = min(row["n_control"], row["n_intervention"]) >= MIN_CELL
     return {
+        "units": row["units"],
         "allocation_ratio": row["allocation_ratio"],
         "n_control": disclosed_count(row["n_control"]),
         "n_intervention": disclosed_count(row["n_intervention"]),

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hhp import randomisation
 from hhp.instruments import ITEM_COLUMNS
 from hhp.registry import Study
 
-SRM_ALPHA = 0.001
 ATTRITION_GAP_PP = 10.0
 SURVEY_STAGING = {"qualtrics_csv": "stg_qualtrics__responses", "redcap_csv": "stg_redcap__responses"}
 
@@ -46,27 +46,10 @@ def _counted(wh, study: Study, table: str, violation: str, what: str, condition:
 
 
 def sample_ratio(wh, study: Study) -> Measure:
-    from scipy.stats import chi2
-
-    unit = "count(distinct cluster_id)" if study.design == "cluster_rct" else "count(*)"
-    counts = dict(
-        wh.query(
-            f"select arm, {unit} from marts.dim_participant where study_id = %s group by arm",
-            [study.study_id],
-        )
-    )
-    total = sum(counts.values())
-    if total == 0:
+    srm = randomisation.sample_ratio(wh, study)
+    if not sum(srm.observed.values()):
         return Measure(0, 0, "no one randomised in the mart")
-    weights = {arm: float(study.allocation_ratio[arm]) for arm in study.arms}
-    expected = {arm: total * w / sum(weights.values()) for arm, w in weights.items()}
-    statistic = sum((counts.get(arm, 0) - e) ** 2 / e for arm, e in expected.items())
-    p = float(chi2.sf(statistic, len(weights) - 1))
-    units = "clusters" if study.design == "cluster_rct" else "participants"
-    observed = ", ".join(f"{arm} {counts.get(arm, 0)}" for arm in study.arms)
-    ratio = ":".join(f"{weights[a]:g}" for a in study.arms)
-    detail = f"{units}: {observed} against {ratio}; chi-square {statistic:.2f}, p = {p:.4f}"
-    return Measure(int(p < SRM_ALPHA), 1, detail)
+    return Measure(int(srm.mismatch), 1, srm.describe())
 
 
 def one_arm_per_participant(wh, study: Study) -> Measure:

@@ -19,7 +19,6 @@ from analysis.estimators import (
     odds_ratio,
     pooled_sd,
     risk_difference_pp,
-    sample_ratio_mismatch,
 )
 
 
@@ -137,11 +136,6 @@ def test_benjamini_hochberg_worked_example():
     adjusted = benjamini_hochberg([0.01, 0.04, 0.03, 0.005, float("nan")])
     assert adjusted[:4] == pytest.approx([0.02, 0.04, 0.04, 0.02], abs=5e-4)
     assert math.isnan(adjusted[4])
-
-
-def test_sample_ratio_mismatch_is_the_chi_squared_test():
-    assert sample_ratio_mismatch([500, 500], [1, 1]) == pytest.approx(1.0)
-    assert sample_ratio_mismatch([540, 460], [1, 1]) == pytest.approx(0.01141, abs=5e-5)  # chi2 = 6.4, 1 df
 
 
 def test_baseline_missing_values_get_the_mean_and_an_indicator():

@@ -11,6 +11,7 @@ import yaml
 
 from generator import generate
 from hhp import STUDIES_DIR
+from hhp.registry import load_registry
 from hhp.warehouse import open_warehouse
 from ingest.adapters import ADAPTERS
 from ingest.landing import files_under, open_landing
@@ -54,6 +55,38 @@ def test_the_cluster_trial_keeps_every_team_in_one_arm(programme):
             "where study_id = 'tea_coffee' group by cluster_id"
         )
     assert len(rows) == 40 and all(arms == 1 for _, arms in rows)
+
+
+def test_the_gate_and_the_report_read_one_sample_ratio_test(programme):
+    """Both run hhp.randomisation: for every study the same units, counts and p-value, and for
+    the cluster trial its 40 teams, not its people."""
+    import csv
+
+    from pipeline import chain as pipeline
+
+    settings, _ = programme
+    report = pipeline.report(settings)
+    with open_warehouse(settings) as wh:
+        gate = dict(wh.query(
+            "select study_id, detail from quality.check_results where check_name = 'allocation.sample_ratio'"
+        ))  # fmt: skip
+        report_rows = wh.query(
+            "select study_id, units, allocation_ratio, n_control, n_intervention, chi_square, p_value "
+            "from analysis.sample_ratio"
+        )
+    registry = load_registry()
+    assert len(report_rows) == len(gate) == 5
+    for study_id, units, ratio, control, intervention, statistic, p in report_rows:
+        arms = registry[study_id].arms
+        shown = f"{units}: {arms[0]} {control}, {arms[1]} {intervention} against {ratio}; "
+        assert gate[study_id] == shown + f"chi-square {statistic:.2f}, p = {p:.4f}", study_id
+    by_study = {row[0]: row for row in report_rows}
+    assert by_study["tea_coffee"][1:5] == ("clusters", "1:1", 20, 20)
+    assert {by_study[s][1] for s in by_study if s != "tea_coffee"} == {"participants"}
+    with open(report.parent / "sample_ratio.csv", newline="") as handle:
+        exported = {r["study_id"]: r for r in csv.DictReader(handle)}
+    assert exported["tea_coffee"]["units"] == "clusters" and exported["tea_coffee"]["n_control"] == "20"
+    assert "Sample ratio check of the clusters randomised" in report.read_text()
 
 
 def test_reconciliation_holds_and_no_identifier_is_stored(programme):
