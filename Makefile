@@ -12,7 +12,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
-.PHONY: venv demo test test-fast lint lock clean browser bench
+.PHONY: venv demo test test-fast lint lock clean browser bench wheel-demo
 
 venv: $(STAMP)
 
@@ -44,6 +44,15 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DBT_HHP_DUCKDB_PATH=:memory: $(VENV)/bin/sqlfluff lint dbt_project/models
+
+# The platform as a user installs it: a wheel built from this checkout, installed (at the lock's
+# versions, without extras) in a fresh venv in a temporary folder, runs `hhp demo` from there.
+wheel-demo: $(STAMP)
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(VENV)/bin/uv build --quiet --wheel --out-dir "$$tmp/dist"; rm -rf build; \
+	UV_PYTHON_DOWNLOADS=never $(VENV)/bin/uv venv --quiet --python $(PYTHON) "$$tmp/venv"; \
+	$(VENV)/bin/uv pip install --quiet --python "$$tmp/venv/bin/python" -c requirements.lock "$$tmp"/dist/*.whl; \
+	cd "$$tmp" && env -u PYTHONPATH HHP_HOME="$$tmp/home" "$$tmp/venv/bin/hhp" demo
 
 # Re-resolve the pinned lock from pyproject.toml, every extra included (needs the package index).
 lock: $(STAMP)

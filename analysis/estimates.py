@@ -1,4 +1,4 @@
-"""The programme's analysis, as INSTRUMENTS.md sets it out, from the marts to the `analysis`
+"""The programme's analysis, as docs/instruments.md sets it out, from the marts to the `analysis`
 schema: effect estimates per study x outcome x timepoint, random-effects pooling across
 studies per outcome, and the trial tables (sample ratio, flow, baseline balance, uptake).
 
@@ -31,11 +31,6 @@ DOMAINS = {
 }
 BINARY = {"LEFT_ANY", "LEFT_VOL"}
 SURVEY = {"SWEMWBS", "CBI_WORK", "BELONG", "ITQ"}
-
-
-def primary_outcomes(study: pd.Series) -> set[tuple[str, str]]:
-    listed = (study["primary_outcomes"] or "").split(",")
-    return {tuple(p.strip().split("@")) for p in listed if "@" in p}
 
 
 def _model_text(binary: bool, baseline: bool, strata: bool, clustered: bool) -> str:
@@ -101,7 +96,7 @@ def _estimate(group: pd.DataFrame, code: str, clustered: bool) -> dict:
 
 def effect_estimates(outcomes: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
     """One row per study x outcome x timepoint after baseline (intervention minus control)."""
-    by_study = studies.set_index("study_id")
+    by_study, registry = studies.set_index("study_id"), load_registry()
     analysed = outcomes[
         outcomes["analysis_flag"] & outcomes["value"].notna() & (outcomes["timepoint"] != "baseline")
     ]
@@ -116,7 +111,7 @@ def effect_estimates(outcomes: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFr
             "timepoint": timepoint,
             "domain": DOMAINS.get(code, "other"),
             "outcome_type": "binary" if code in BINARY else "continuous",
-            "is_primary": (code, timepoint) in primary_outcomes(study),
+            "is_primary": registry[study_id].is_primary(code, timepoint),
             "n": len(group),
             "n_control": n_control,
             "n_intervention": n_intervention,
@@ -199,21 +194,6 @@ SAMPLE_RATIO_COLUMNS = [
 ]
 
 
-def flow(participants: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
-    """Participants by arm: randomised, then with an analysable outcome at each wave."""
-    arm_of = participants[["study_id", "participant_id", "arm"]]
-    stages = [
-        participants.groupby(["study_id", "arm"]).size().rename("n").reset_index().assign(stage="randomised")
-    ]
-    analysed = outcomes[outcomes["analysis_flag"] & outcomes["value"].notna()].copy()
-    analysed["stage"] = np.where(
-        analysed["outcome_code"].isin(SURVEY), "survey " + analysed["timepoint"], "HR record"
-    )
-    reached = analysed[["study_id", "participant_id", "stage"]].drop_duplicates().merge(arm_of)
-    stages.append(reached.groupby(["study_id", "arm", "stage"]).size().rename("n").reset_index())
-    return pd.concat(stages, ignore_index=True)[["study_id", "stage", "arm", "n"]]
-
-
 def balance(participants: pd.DataFrame) -> pd.DataFrame:
     """Baseline characteristics by arm: mean and SD, with the count they are over."""
     measures = {
@@ -239,7 +219,7 @@ def balance(participants: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# What each delivery format can tell (INSTRUMENTS.md, engagement).
+# What each delivery format can tell (docs/instruments.md, engagement).
 UPTAKE_MEASURES = {
     "exchange_message_trace_csv": {"delivered"},
     "sendgrid_events_jsonl": {"delivered", "opened"},
@@ -356,7 +336,6 @@ def analyse(marts: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         "effect_estimates": effects,
         "pooled_effects": pooled_effects(effects),
         "sample_ratio": marts["sample_ratio"],
-        "flow": flow(marts["participants"], marts["outcomes"]),
         "balance": balance(marts["participants"]),
         "uptake": uptake(marts["participants"], marts["engagement"], marts["studies"]),
     }

@@ -1,4 +1,4 @@
-"""The estimators of INSTRUMENTS.md's analysis conventions, each on plain arrays, so each can be
+"""The estimators of docs/instruments.md's analysis conventions, each on plain arrays, so each can be
 checked against a worked example: ANCOVA (OLS, cluster-robust in a cluster RCT), the linear
 probability model with robust SEs, the odds ratio, Hedges' g, Benjamini-Hochberg and
 DerSimonian-Laird pooling (the sample-ratio test is hhp.randomisation's). statsmodels does the fitting."""

@@ -1,51 +1,35 @@
 """The programme report: one self-contained HTML file (a summary page of forest plots, then a
 page per study) and CSV exports beside it, every figure disclosure-controlled as
-INSTRUMENTS.md says: counts under 10 shown as `c`, other counts rounded to the nearest 5, no
-statistic over fewer than 10 people, and no total that would reveal a suppressed count."""
+docs/instruments.md says (analysis.disclosure, the reporting views' own macros): counts under
+10 shown as `c`, other counts rounded to the nearest 5, no statistic over fewer than 10
+people, and no total that would reveal a suppressed count."""
 
 from __future__ import annotations
 
 import csv
 import math
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from analysis.disclosure import SUPPRESSED, disclosed_count, statistic_shown
 from analysis.estimates import DOMAINS, run_analysis
 from analysis.forest import Line, forest_svg
 from hhp.config import Settings
 from hhp.ledger import data_release
+from hhp.spreadsheet import neutralise
 from hhp.sql import quote_literal
 from hhp.warehouse import open_warehouse
 
 TEMPLATES = Path(__file__).parent / "templates"
-MIN_CELL = 10
-SUPPRESSED = "c"
-NUMBER = re.compile(r"-?\d+(\.\d+)?")
 TIMEPOINT_ORDER = {"baseline": 0, "endline": 1, "followup": 2, "period": 3}
 DOMAIN_ORDER = {domain: i for i, domain in enumerate(dict.fromkeys(DOMAINS.values()))}
 
 
-def neutralise(text: str) -> str:
-    """Text starting like a spreadsheet formula is prefixed so it can never run as one; a plain
-    number (a negative estimate) is left as it is."""
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not NUMBER.fullmatch(text):
-        return "'" + text
-    return text
-
-
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def disclosed_count(n) -> str:
-    if _missing(n):
-        return ""
-    n = int(n)
-    return SUPPRESSED if n < MIN_CELL else str(int(math.floor(n / 5 + 0.5) * 5))
 
 
 def _number(value, digits: int = 2) -> str:
@@ -70,7 +54,7 @@ def _order(frame: pd.DataFrame) -> pd.DataFrame:
 def public_effects(effects: pd.DataFrame) -> list[dict]:
     rows = []
     for e in _order(effects).to_dict("records"):
-        shown = min(e["n_control"], e["n_intervention"]) >= MIN_CELL and not math.isnan(e["estimate"])
+        shown = statistic_shown(min(e["n_control"], e["n_intervention"])) and not math.isnan(e["estimate"])
 
         def hide(text: str, shown: bool = shown) -> str:
             return text if shown else SUPPRESSED
@@ -124,12 +108,13 @@ def public_pooled(pooled: pd.DataFrame) -> list[dict]:
 
 
 def public_flow(flow: pd.DataFrame, arms: list[str]) -> list[dict]:
-    """One row per stage, one column per arm; no totals (a total beside a `c` would reveal it)."""
+    """The reporting view rpt_participant_flow, disclosure-controlled already, as one row per
+    stage and one column per arm; no totals (a total beside a `c` would reveal it)."""
     order = ["randomised", "survey baseline", "survey endline", "survey followup", "HR record"]
     rows = []
-    for stage in sorted(flow["stage"].unique(), key=lambda s: order.index(s) if s in order else 9):
-        at = flow[flow["stage"] == stage].set_index("arm")["n"]
-        rows.append({"stage": stage, **{arm: disclosed_count(at.get(arm, 0)) for arm in arms}})
+    for stage in sorted(flow["flow_stage"].unique(), key=lambda s: order.index(s) if s in order else 9):
+        at = flow[flow["flow_stage"] == stage].set_index("arm")["n"]
+        rows.append({"stage": stage, **{arm: at.get(arm, disclosed_count(0)) for arm in arms}})
     return rows
 
 
@@ -139,8 +124,8 @@ def public_balance(balance: pd.DataFrame) -> list[dict]:
             "arm": b["arm"],
             "characteristic": b["characteristic"],
             "n": disclosed_count(b["n"]),
-            "mean": _number(b["mean"]) if b["n"] >= MIN_CELL else SUPPRESSED,
-            "sd": _number(b["sd"]) if b["n"] >= MIN_CELL else SUPPRESSED,
+            "mean": _number(b["mean"]) if statistic_shown(b["n"]) else SUPPRESSED,
+            "sd": _number(b["sd"]) if statistic_shown(b["n"]) else SUPPRESSED,
         }
         for b in balance.to_dict("records")
         if b["n"] > 0 or balance.loc[balance["characteristic"] == b["characteristic"], "n"].sum() > 0
@@ -151,7 +136,7 @@ def public_uptake(uptake: pd.DataFrame) -> list[dict]:
     def share(value, n) -> str:
         if _missing(value):
             return "not recorded"
-        return f"{value:.0%}" if n >= MIN_CELL else SUPPRESSED
+        return f"{value:.0%}" if statistic_shown(n) else SUPPRESSED
 
     return [
         {
@@ -167,7 +152,7 @@ def public_uptake(uptake: pd.DataFrame) -> list[dict]:
 
 
 def public_sample_ratio(row: dict) -> dict:
-    shown = min(row["n_control"], row["n_intervention"]) >= MIN_CELL
+    shown = statistic_shown(min(row["n_control"], row["n_intervention"]))
     return {
         "units": row["units"],
         "allocation_ratio": row["allocation_ratio"],
@@ -181,7 +166,8 @@ def forest_plots(effects: pd.DataFrame, pooled: pd.DataFrame) -> list[dict]:
     """One plot per outcome and timepoint: each study's estimate and the pooled one."""
     plots = []
     estimated = effects[
-        effects["estimate"].notna() & (effects[["n_control", "n_intervention"]].min(axis=1) >= MIN_CELL)
+        effects["estimate"].notna()
+        & effects[["n_control", "n_intervention"]].min(axis=1).map(statistic_shown)
     ]
     for (code, timepoint), group in _order(estimated).groupby(["outcome_code", "timepoint"], sort=False):
         lines = [
@@ -251,6 +237,9 @@ def build_report(settings: Settings) -> Path:
     settings = settings.transformer  # on PostgreSQL the analysis runs as hhp_transformer
     with open_warehouse(settings) as wh:
         marts, tables = run_analysis(wh)
+        flow = wh.query_arrow(
+            "select study_id, flow_stage, arm, n from reporting.rpt_participant_flow"
+        ).to_pandas()
         release = data_release(wh)
         quality = _quality(wh)
     studies = marts["studies"]
@@ -270,7 +259,7 @@ def build_report(settings: Settings) -> Path:
             "study": {k: _clean(v) for k, v in study.items()},
             "arms": arms,
             "sample_ratio": public_sample_ratio(ratios[sid]),
-            "flow": public_flow(of["flow"], arms),
+            "flow": public_flow(flow[flow["study_id"] == sid], arms),
             "balance": public_balance(of["balance"]),
             "uptake": public_uptake(of["uptake"]),
             "effects": [r for r in exports["effect_estimates"] if r["study_id"] == sid],

@@ -5,7 +5,7 @@ DuckDB replicates its files `copies` times, each copy a new set of staff (new pa
 ids, employee numbers and email addresses, so every reference between feeds still holds)
 and the message trace `events` times over (each a new message trace id, as Exchange logs a
 message's every hop). Every value otherwise comes from the generator's own rows, so every
-format rule of FEEDS.md holds at any scale. Defaults: 249,600 participants, 10.0 million
+format rule of docs/feeds.md holds at any scale. Defaults: 249,600 participants, 10.0 million
 delivery events, 1.0 million absence records (in two cumulative extracts), 2.2 million
 roster rows, half a million survey responses.
 """

@@ -1,7 +1,8 @@
 """Great Expectations' expectations evaluated as SQL aggregates, in DuckDB or PostgreSQL: one
 scan per table for every row-wise expectation, one grouping per uniqueness expectation.
 
-Great Expectations' own SQL path fails against DuckDB (ARCHITECTURE.md); validating pandas
+Great Expectations' own SQL path fails against DuckDB (every expectation errors: its engine reads
+results after duckdb_engine's connection has closed); validating pandas
 batches, or letting it push its queries down to PostgreSQL (several per expectation), costs
 many times the one scan the rules need (docs/benchmarks.md). The suites stay
 Great Expectations objects, declared once; this module reads each one's configuration and

@@ -6,7 +6,7 @@ import great_expectations.expectations as gxe
 
 from hhp.registry import Study
 
-# Each outcome's possible range on its scored scale (INSTRUMENTS.md).
+# Each outcome's possible range on its scored scale (docs/instruments.md).
 OUTCOME_RANGES = {
     "SWEMWBS": (7, 35),
     "CBI_WORK": (0, 100),

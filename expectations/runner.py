@@ -1,6 +1,6 @@
 """Run a list of expectations over a pandas batch and turn failures into plain findings.
 
-Great Expectations' SQL path fails against DuckDB (ARCHITECTURE.md): a DuckDB table is
+Great Expectations' SQL path fails against DuckDB (see expectations.compiled): a DuckDB table is
 validated by the suites' SQL form (expectations.compiled), and whatever has none on pandas
 batches read from it (validate_table).
 Findings never quote identifier values: only counts, the first failing line and, for

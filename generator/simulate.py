@@ -430,7 +430,7 @@ def _deliveries(rng, study: Study, participants, treatment: str) -> list[Deliver
                 )
                 continue
             if kind == "module":
-                # few start, fewer go on, almost no one completes (STUDIES.md: under 2%)
+                # few start, fewer go on, almost no one completes (studies/goal_setting.yml: under 2%)
                 p_launch = uptake.get("launched", 0.1) if week == 1 else 0.6
                 launched = launched_before and not gone and rng.random() < p_launch
                 launched_before = launched

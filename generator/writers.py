@@ -1,8 +1,8 @@
-"""Write simulated records in each partner's own export format (FEEDS.md).
+"""Write simulated records in each partner's own export format (docs/feeds.md).
 
 One function per format: (study data, feed folder) -> files written. A study's registry
-entry may ask for real exports' variants (generator.export_variants, by format; FEEDS.md,
-"Real exports vary"): columns in another order, columns the feed does not need, a byte-order
+entry may ask for real exports' variants (generator.export_variants, by format; docs/feeds.md):
+columns in another order, columns the feed does not need, a byte-order
 mark and CRLF, gzip, and each system's own ones. They change how a file is written, never
 what it says: truth.json is the same with or without them.
 """

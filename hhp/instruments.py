@@ -1,4 +1,4 @@
-"""Instrument definitions shared by the generator and the landing checks (INSTRUMENTS.md)."""
+"""Instrument definitions shared by the generator and the landing checks (docs/instruments.md)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def _read_seed(name: str) -> list[dict[str, str]]:
 SWEMWBS_METRIC = {
     int(row["raw_score"]): float(row["metric_score"]) for row in _read_seed("swemwbs_conversion")
 }
-# Leaving reasons (FEEDS.md) and whether each counts as voluntary turnover.
+# Leaving reasons (docs/feeds.md) and whether each counts as voluntary turnover.
 LEAVING_REASONS = {
     row["leaving_reason"]: row["is_voluntary"] == "true" for row in _read_seed("leaving_reasons")
 }

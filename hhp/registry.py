@@ -44,6 +44,12 @@ class Study:
     feeds: dict[str, dict[str, Any]]
     generator: dict[str, Any] = field(default_factory=dict)
 
+    def is_primary(self, outcome_code: str, timepoint: str) -> bool:
+        """Whether the registry names this outcome at this timepoint as a primary outcome."""
+        return any(
+            p["outcome"] == outcome_code and p["timepoint"] == timepoint for p in self.primary_outcomes
+        )
+
     def feed_format(self, feed: str) -> str | None:
         spec = self.feeds.get(feed)
         return spec["format"] if spec else None
@@ -135,7 +141,6 @@ REGISTRY_TABLES = {
         ("contacts", "bigint"),
         ("contact_kind", "text"),
         ("delivery_format", "text"),
-        ("primary_outcomes", "text"),
         ("survey_format", "text"),
         ("absence_format", "text"),
         ("leavers_format", "text"),
@@ -169,7 +174,6 @@ def registry_rows(studies: dict[str, Study]) -> dict[str, list[tuple]]:
                 int(s.contacts.get("count", 0)),
                 s.contacts.get("kind", "none"),
                 s.feed_format("delivery"),
-                ", ".join(f"{p['outcome']}@{p['timepoint']}" for p in s.primary_outcomes),
                 s.feed_format("survey"),
                 s.feed_format("absence"),
                 s.feed_format("leavers"),

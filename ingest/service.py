@@ -27,7 +27,8 @@ from hhp.config import Settings, pseudonym_key
 from hhp.faults import fault_point
 from hhp.pseudonymise import check_key, ensure_key_table, is_control, mask_identifiers, shown_safely
 from hhp.registry import FEEDS, Study, load_registry, sync_registry
-from hhp.sql import quote_literal
+from hhp.spreadsheet import neutralise_sql
+from hhp.sql import quote_identifier, quote_literal
 from hhp.warehouse import Warehouse, open_warehouse
 from ingest.adapters import ADAPTERS
 from ingest.adapters._base import (
@@ -66,7 +67,6 @@ class FileWaiting(Exception):
 
 
 REJECT_FILE, LOAD_GOOD_ROWS = "reject_file", "load_good_rows"
-FORMULA_START = ("=", "+", "-", "@")
 
 
 @dataclass
@@ -150,11 +150,10 @@ def _check_date_ranges(ctx: ParseContext, fmt: str) -> None:
 
 
 def _neutralised(name: str, kind: str) -> str:
-    """Text a spreadsheet would run as a formula is stored with a leading apostrophe."""
+    """Text a spreadsheet would run as a formula is stored neutralised (hhp.spreadsheet)."""
     if kind != "text" or name.endswith("_pseudonym"):
         return name
-    starts = ", ".join(quote_literal(c) for c in FORMULA_START)
-    return f"case when left({name}, 1) in ({starts}) then chr(39) || {name} else {name} end as {name}"
+    return f"{neutralise_sql(quote_identifier(name))} as {quote_identifier(name)}"
 
 
 def reference(fmt: str, study: Study) -> tuple[str, str] | None:

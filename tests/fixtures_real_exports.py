@@ -1,4 +1,4 @@
-"""Partner files as the real systems export them (FEEDS.md, "Real exports vary"), each beside the
+"""Partner files as the real systems export them (docs/feeds.md), each beside the
 same data in the feed's standard form.
 
 The variants follow each vendor's own documentation of its export: Qualtrics' three header

@@ -45,7 +45,7 @@ def test_every_randomised_participant_has_every_outcome_row(duckdb_chain):
 
 
 def _python_scores(row: dict, columns: dict[str, str]) -> dict[str, float | None]:
-    """An independent re-implementation of INSTRUMENTS.md's scoring, from the partner file."""
+    """An independent re-implementation of docs/instruments.md's scoring, from the partner file."""
     codes = {}
     for partner, canonical in columns.items():
         text = row[partner]

@@ -75,7 +75,7 @@ def test_qualtrics_export_has_three_header_rows_and_choice_text(generated):
 
 
 def test_the_demo_meets_a_real_export_variant_of_every_format(programme_files):
-    """FEEDS.md, "Real exports vary": the generator writes, across the five studies, at least one
+    """docs/feeds.md: the generator writes, across the five studies, at least one
     real-world variant of each format, so the demo meets them (tests/test_real_exports.py checks
     each loads as its standard form does)."""
     import gzip

@@ -1,4 +1,4 @@
-"""Real partners' exports (FEEDS.md, "Real exports vary") load the same rows as the same data in
+"""Real partners' exports (docs/feeds.md) load the same rows as the same data in
 the standard form: columns by name, columns the feed does not need left unread, each system's
 own variants, gzip, and no timestamp read in the host's zone."""
 

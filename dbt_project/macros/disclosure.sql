@@ -1,4 +1,4 @@
-{#- Disclosure control (INSTRUMENTS.md): counts under 10 shown as c, others rounded to the
+{#- Disclosure control (docs/instruments.md): counts under 10 shown as c, others rounded to the
     nearest 5 (halves up, as the report rounds); no statistic over fewer than 10 people. -#}
 
 {% macro disclosed_count(n) -%}

@@ -41,7 +41,7 @@ final as (
         study_id,
         participant_id,
         has_hr_record,
-        -- measures (INSTRUMENTS.md)
+        -- measures (docs/instruments.md)
         cast(sick_days * fte as double precision) as abs_days,
         case
             when days_employed > 0

@@ -2,6 +2,10 @@ with studies as (
     select * from {{ ref('stg_registry__studies') }}
 ),
 
+primary_outcomes as (
+    select * from {{ ref('stg_registry__primary_outcomes') }}
+),
+
 participants as (
     select * from {{ ref('stg_allocation__participants') }}
 ),
@@ -13,6 +17,15 @@ randomised as (
         min(randomised_on) as first_randomised_on,
         max(randomised_on) as last_randomised_on
     from participants
+    group by study_id
+),
+
+-- a label for people to read; code reads stg_registry__primary_outcomes' rows
+primary_labels as (
+    select
+        study_id,
+        string_agg(outcome_code || '@' || timepoint, ', ' order by outcome_code, timepoint) as primary_outcomes
+    from primary_outcomes
     group by study_id
 ),
 
@@ -32,13 +45,14 @@ final as (
         studies.scheduled_contacts,
         studies.contact_kind,
         studies.delivery_format,
-        studies.primary_outcomes,
+        primary_labels.primary_outcomes,
         -- randomisation
         cast(coalesce(randomised.participants_randomised, 0) as integer) as participants_randomised,
         randomised.first_randomised_on,
         randomised.last_randomised_on
     from studies
     left join randomised on studies.study_id = randomised.study_id
+    left join primary_labels on studies.study_id = primary_labels.study_id
 )
 
 select * from final

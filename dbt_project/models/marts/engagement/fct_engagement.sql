@@ -118,7 +118,7 @@ final as (
         scheduled.participant_id,
         scheduled.contact_no,
         scheduled.contact_kind,
-        -- engagement (INSTRUMENTS.md): each only where the channel can show it
+        -- engagement (docs/instruments.md): each only where the channel can show it
         case
             when scheduled.contact_kind in ('email', 'letter') then coalesce(per_contact.any_delivered, 0) = 1
         end as is_delivered,

@@ -20,8 +20,7 @@ final as (
         delivery_format,
         survey_format,
         absence_format,
-        leavers_format,
-        primary_outcomes
+        leavers_format
     from source
 )
 
