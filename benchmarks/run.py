@@ -26,6 +26,7 @@ import duckdb
 from benchmarks.scale_data import STUDY, write_programme
 from hhp.config import load_settings
 from hhp.sql import quote_literal
+from infra.local_postgres import LocalPostgres
 
 BIN = Path(sys.executable).parent
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -287,8 +288,6 @@ def main() -> None:
         trace = next((files / STUDY / "delivery").glob("*.csv"))
         trace_bytes = trace.stat().st_size
         shutil.rmtree(home)
-
-        from infra.local_postgres import LocalPostgres
 
         postgres = LocalPostgres.start().provision_roles()
         try:

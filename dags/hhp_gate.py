@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
+from hhp.config import load_settings
 from orchestration.wiring import MARTS_ANALYSIS_READY, MARTS_BUILT, START_DATE, task_defaults
 
 
@@ -24,8 +25,7 @@ from orchestration.wiring import MARTS_ANALYSIS_READY, MARTS_BUILT, START_DATE, 
 def hhp_gate():
     @task(outlets=[MARTS_ANALYSIS_READY])
     def run_quality_gate():
-        from hhp.config import load_settings
-        from pipeline.chain import gate
+        from pipeline.chain import gate  # deferred: a task's imports, not the DAG parse's
 
         results = gate(load_settings())
         return {"checks": len(results), "passed": sum(r.status == "passed" for r in results)}

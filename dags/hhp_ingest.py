@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
+from hhp.config import load_settings
 from orchestration.wiring import RAW_ASSETS, START_DATE, ingest_schedule, task_defaults
 
 
@@ -29,8 +30,7 @@ from orchestration.wiring import RAW_ASSETS, START_DATE, ingest_schedule, task_d
 def hhp_ingest():
     @task
     def list_landed(allocations: bool) -> list[str]:
-        from hhp.config import load_settings
-        from ingest.service import pending_keys
+        from ingest.service import pending_keys  # deferred: a task's imports, not the DAG parse's
 
         keys = pending_keys(load_settings())
         return [k for k in keys if (k.split("/")[-2] == "allocation") == allocations]
@@ -39,8 +39,7 @@ def hhp_ingest():
     def ingest_file(file_key: str) -> dict:
         from dataclasses import asdict
 
-        from hhp.config import load_settings
-        from pipeline.chain import ingest_one
+        from pipeline.chain import ingest_one  # deferred: a task's imports, not the DAG parse's
 
         return asdict(ingest_one(load_settings(), file_key))
 

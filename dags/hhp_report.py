@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
+from hhp.config import load_settings
 from orchestration.wiring import MARTS_ANALYSIS_READY, PROGRAMME_REPORT, START_DATE, task_defaults
 
 
@@ -23,8 +24,7 @@ from orchestration.wiring import MARTS_ANALYSIS_READY, PROGRAMME_REPORT, START_D
 def hhp_report():
     @task(outlets=[PROGRAMME_REPORT])
     def build_programme_report():
-        from hhp.config import load_settings
-        from pipeline.chain import report
+        from pipeline.chain import report  # deferred: a task's imports, not the DAG parse's
 
         return str(report(load_settings()))
 

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from infra.postgres_roles import LOADER, TRANSFORMER, provision
+
 
 def _bindir() -> Path:
     for candidate in (os.environ.get("PG_BINDIR"), "/usr/lib/postgresql/15/bin"):
@@ -52,8 +54,6 @@ class LocalPostgres:
 
     def pipeline_env(self) -> dict[str, str]:
         """The platform's settings for this server, once provision_roles() has run."""
-        from infra.postgres_roles import LOADER, TRANSFORMER
-
         return {"HHP_WAREHOUSE": self.role_url(LOADER), "HHP_TRANSFORM_WAREHOUSE": self.role_url(TRANSFORMER)}
 
     def another_database(self, name: str) -> LocalPostgres:
@@ -69,8 +69,6 @@ class LocalPostgres:
         return replace(self, database=name)
 
     def provision_roles(self) -> LocalPostgres:
-        from infra.postgres_roles import provision
-
         provision(self.url)
         return self
 

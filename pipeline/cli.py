@@ -16,7 +16,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
+from generator import generate as run_generate
 from hhp.config import ConfigError, load_settings, masked, setting, settings_table, uses_demo_key
+from infra import aws, postgres_roles
+from ingest.keys import rotate_demo_key
+from ingest.keys import rotate_key as rotate
+from ingest.landing import files_under, open_landing
+from orchestration import local as airflow_local
+from pipeline.status import ledger_status, reconcile
+from transform.dbt import DbtFailed
 
 # no telemetry from any library, whatever the caller's environment
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -59,7 +67,6 @@ def generate(
     ),
 ) -> None:
     """Simulate studies and write their partner files, with truth.json beside them."""
-    from generator import generate as run_generate
 
     with _spinner("generating partner files"):
         try:
@@ -74,7 +81,6 @@ def land(
     paths: list[Path] = typer.Argument(..., help="Files, or folders laid out as <study_id>/<feed>/<file>."),
 ) -> None:
     """Put files into the landing area (local folder or S3)."""
-    from ingest.landing import files_under, open_landing
 
     settings = load_settings()
     landing = open_landing(settings)
@@ -88,8 +94,7 @@ def land(
 
 
 def _ingest(settings) -> list:
-    from ingest.landing import open_landing
-    from pipeline import chain as pipeline
+    from pipeline import chain as pipeline  # deferred: the stages import GE, dbt and statsmodels (6 s)
 
     pending = len(open_landing(settings).list())
     columns = (
@@ -139,8 +144,7 @@ def build(
     """Build the dbt project (seeds, models, tests) on the warehouse: what the files loaded
     since the last build touch, or everything the first time, after a change to the project or
     the registry, or with --full."""
-    from pipeline import chain as pipeline
-    from transform.dbt import DbtFailed
+    from pipeline import chain as pipeline  # deferred: the stages import GE, dbt and statsmodels (6 s)
 
     with _spinner("dbt build"):
         try:
@@ -157,6 +161,7 @@ def build(
 def gate() -> None:
     """Run the quality checks; exit 1 if a fatal check fails."""
 
+    # deferred: Great Expectations takes 4 s to import, which other commands need not pay
     from expectations.gate import GateFailed, data_docs_path, enforce, run_gate, summary
 
     settings = load_settings()
@@ -187,7 +192,7 @@ def gate() -> None:
 @app.command()
 def report() -> None:
     """Write the programme report (HTML)."""
-    from pipeline import chain as pipeline
+    from pipeline import chain as pipeline  # deferred: the stages import GE, dbt and statsmodels (6 s)
 
     with _spinner("building the report"):
         path = pipeline.report(load_settings())
@@ -195,9 +200,8 @@ def report() -> None:
 
 
 def _run_chain(settings) -> Path:
-    from expectations.gate import GateFailed
-    from pipeline import chain as pipeline
-    from transform.dbt import DbtFailed
+    from expectations.gate import GateFailed  # deferred: Great Expectations, 4 s to import
+    from pipeline import chain as pipeline  # deferred: the stages import GE, dbt and statsmodels (6 s)
 
     try:
         _ingest(settings)
@@ -232,8 +236,6 @@ def demo(
     seed: int = typer.Option(42, "--seed"),
 ) -> None:
     """Generate, land and run every registered study's files end to end."""
-    from generator import generate as run_generate
-    from ingest.landing import files_under, open_landing
 
     started = time.monotonic()
     settings = load_settings()
@@ -265,7 +267,6 @@ def demo(
 @app.command()
 def status() -> None:
     """Per study and feed: files loaded, quarantined, waiting; exit 1 if they do not reconcile."""
-    from pipeline.status import ledger_status, reconcile
 
     counts = ledger_status(load_settings())
     table = Table("study", "feed", "loaded", "quarantined", "waiting", "rows loaded")
@@ -307,7 +308,6 @@ def config(
 def airflow(port: int = typer.Option(8080, help="Port of the UI and API, on 127.0.0.1.")) -> None:
     """Start Airflow locally on the embedded default (standalone, SQLite metadata, local landing
     folder, DuckDB), with the project's DAGs unpaused and the UI on 127.0.0.1."""
-    from orchestration import local as airflow_local
 
     settings = load_settings()
     console.print(f"Airflow on http://127.0.0.1:{port} (home {settings.home / 'airflow'}); Ctrl-C stops it")
@@ -320,9 +320,7 @@ def rotate_key() -> None:
     loaded file again from the archive), in one transaction, then rebuild the models in full.
     Afterwards set HHP_PSEUDONYM_KEY to the new key. With the local demo key and no new key
     given, a new demo key is made and kept in its place."""
-    from ingest.keys import rotate_demo_key
-    from ingest.keys import rotate_key as rotate
-    from pipeline import chain as pipeline
+    from pipeline import chain as pipeline  # deferred: the stages import GE, dbt and statsmodels (6 s)
 
     settings = load_settings()
     new_key = settings.new_pseudonym_key
@@ -363,12 +361,10 @@ def infra_up(
     landing bucket's notification, and the Airflow connection; idempotent."""
     import json
 
-    from infra.aws import airflow_connection, provision
-
-    landing = provision(prefix, endpoint_url, region)
+    landing = aws.provision(prefix, endpoint_url, region)
     settings = load_settings()
     env = landing.environment() | {
-        "AIRFLOW_CONN_HHP_AWS": json.dumps(airflow_connection(endpoint_url, region))
+        "AIRFLOW_CONN_HHP_AWS": json.dumps(aws.airflow_connection(endpoint_url, region))
     }
     path = settings.home / "infra.env"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -385,14 +381,13 @@ def infra_roles() -> None:
     """PostgreSQL's roles, schemas and grants for least privilege (idempotent). Connects as the
     database owner from HHP_PG_ADMIN_URL; each role's password, if any, from
     HHP_LOADER_PASSWORD, HHP_TRANSFORMER_PASSWORD, HHP_ANALYST_PASSWORD, HHP_LEAD_PASSWORD."""
-    from infra.postgres_roles import ACCESS, provision
 
     settings = load_settings()
     if not settings.pg_admin_url:
         _fail("set HHP_PG_ADMIN_URL to the database owner's postgresql:// URL")
-    for note in provision(settings.pg_admin_url, settings.role_passwords()):
+    for note in postgres_roles.provision(settings.pg_admin_url, settings.role_passwords()):
         console.print(f"[yellow]note[/yellow] {escape(note)}")
-    for role, access in ACCESS.items():
+    for role, access in postgres_roles.ACCESS.items():
         writes, reads = ", ".join(access.writes) or "-", ", ".join(access.reads) or "-"
         console.print(f"{role}: writes {writes}; reads {reads}")
 

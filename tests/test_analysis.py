@@ -104,8 +104,8 @@ def _shrink_arm(settings, study: str, arm: str, keep: int) -> None:
                 [study, arm, keep],
             )
         ]
-        marks = ", ".join(["%s"] * len(kept))
-        for table in ("dim_participant", "fct_outcomes", "fct_engagement", "fct_absence_spells"):
+        marks = ", ".join(["%s"] * len(kept))  # dim_participant last: the others select through it
+        for table in ("fct_outcomes", "fct_engagement", "fct_absence_spells", "dim_participant"):
             wh.execute(
                 f"delete from marts.{table} where study_id = %s and participant_id in "
                 f"(select participant_id from marts.dim_participant where study_id = %s and arm = %s) "
