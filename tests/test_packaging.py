@@ -1,0 +1,61 @@
+"""The runtime's declared dependencies are exactly what its code imports (the wheel itself is
+built, installed outside the checkout and run by `make wheel-demo` in CI)."""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RUNTIME = ["hhp", "ingest", "transform", "expectations", "analysis", "pipeline", "generator",
+           "infra/aws.py", "infra/postgres_roles.py"]  # fmt: skip
+PROJECT = {"hhp", "ingest", "transform", "expectations", "analysis", "pipeline", "generator", "infra",
+           "orchestration", "benchmarks"}  # fmt: skip
+# loaded by name, not imported: dbt's adapter for each warehouse engine
+PLUGINS = {"dbt-duckdb", "dbt-postgres"}
+# imported only where present: inside an Airflow task, for the key from its secrets backend
+OPTIONAL = {"airflow"}
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _runtime_imports() -> set[str]:
+    modules = set()
+    for part in RUNTIME:
+        path = REPO / part
+        for source in [path] if path.is_file() else path.rglob("*.py"):
+            for node in ast.walk(ast.parse(source.read_text())):
+                if isinstance(node, ast.Import):
+                    modules |= {alias.name.split(".")[0] for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    modules.add(node.module.split(".")[0])
+    return modules - PROJECT - set(sys.stdlib_module_names) - OPTIONAL
+
+
+def test_runtime_dependencies_are_exactly_what_the_runtime_imports():
+    declared = {
+        _normalised(re.split(r"[<>=\[ ;]", requirement)[0])
+        for requirement in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    }
+    distributions = importlib.metadata.packages_distributions()
+    imported = set()
+    for module in _runtime_imports():
+        owners = {_normalised(d) for d in distributions.get(module, [])}
+        assert owners, f"{module} is imported by the runtime but installed by nothing"
+        imported |= {"dbt-core"} if module == "dbt" else owners
+    assert imported - declared == set(), "imported but not declared"
+    assert declared - imported - PLUGINS == set(), "declared but never imported"
+
+
+def test_airflow_cosmos_and_moto_are_extras_not_runtime():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    runtime = " ".join(project["dependencies"])
+    assert not re.search(r"airflow|cosmos|moto|pytest", runtime)
+    extras = project["optional-dependencies"]
+    assert any("apache-airflow" in r for r in extras["airflow"]) and any("moto" in r for r in extras["test"])
