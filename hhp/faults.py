@@ -3,7 +3,7 @@ leaves the warehouse and the ledger consistent (tests/test_fault_injection.py).
 
 HHP_FAULT_POINT=<name> kills the process with SIGKILL, as the kernel's OOM killer or a
 pulled plug would, the first time it reaches that point; <name>#<n> the n-th time. Unset, a
-point costs one dictionary lookup.
+point costs one read of the setting.
 """
 
 from __future__ import annotations
