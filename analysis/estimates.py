@@ -1,6 +1,7 @@
 """The programme's analysis, as docs/instruments.md sets it out, from the marts to the `analysis`
 schema: effect estimates per study x outcome x timepoint, random-effects pooling across
-studies per outcome, and the trial tables (sample ratio, flow, baseline balance, uptake).
+studies per outcome, and the trial tables (sample ratio, baseline balance, uptake; the
+participant flow is the reporting view rpt_participant_flow).
 
 Intention to treat: everyone randomised with the outcome, in the arm they were randomised
 to. No estimate over fewer than 10 people in an arm."""
