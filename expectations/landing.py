@@ -9,6 +9,7 @@ import great_expectations.expectations as gxe
 
 from expectations.findings import Finding
 from expectations.runner import validate_table
+from hhp.formats import FORMATS
 from hhp.instruments import ITEM_SCALES, LEAVING_REASONS
 from hhp.registry import Study
 
@@ -155,19 +156,8 @@ def redcap_csv(study: Study) -> list:
     return suite
 
 
-SUITES = {
-    "allocation_csv": allocation_csv,
-    "hr_roster_csv": hr_roster_csv,
-    "hr_leavers_csv": hr_leavers_csv,
-    "hris_absence_json": hris_absence_json,
-    "exchange_message_trace_csv": exchange_message_trace_csv,
-    "qualtrics_csv": qualtrics_csv,
-    "esr_absence_csv": esr_absence_csv,
-    "sendgrid_events_jsonl": sendgrid_events_jsonl,
-    "postal_dispatch_csv": postal_dispatch_csv,
-    "xapi_statements_json": xapi_statements_json,
-    "redcap_csv": redcap_csv,
-}
+# one suite per format, named after it (hhp.formats lists the formats)
+SUITES = {fmt: globals()[fmt] for fmt in FORMATS}
 
 
 def landing_expectations(fmt: str, study: Study) -> list:

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from generator.simulate import StudyData
+from hhp.formats import FORMATS
 from hhp.instruments import ITEM_SCALES
 from ingest import adapters
 
@@ -594,18 +595,9 @@ def redcap_csv(data: StudyData, folder: Path, rng) -> list[Path]:
     return files
 
 
+# one writer per format, named after it (hhp.formats lists the formats)
 WRITERS: dict[str, Callable[[StudyData, Path, np.random.Generator], list[Path]]] = {
-    "allocation_csv": allocation_csv,
-    "hr_roster_csv": hr_roster_csv,
-    "hr_leavers_csv": hr_leavers_csv,
-    "hris_absence_json": hris_absence_json,
-    "exchange_message_trace_csv": exchange_message_trace_csv,
-    "qualtrics_csv": qualtrics_csv,
-    "esr_absence_csv": esr_absence_csv,
-    "sendgrid_events_jsonl": sendgrid_events_jsonl,
-    "postal_dispatch_csv": postal_dispatch_csv,
-    "xapi_statements_json": xapi_statements_json,
-    "redcap_csv": redcap_csv,
+    fmt: globals()[fmt] for fmt in FORMATS
 }
 
 
