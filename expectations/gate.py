@@ -26,6 +26,7 @@ from expectations.findings import Finding
 from expectations.marts import SUITES
 from expectations.runner import validate_query, validate_table
 from hhp.config import Settings
+from hhp.errors import ExpectedError
 from hhp.ledger import data_release
 from hhp.registry import Study, load_registry
 from hhp.warehouse import Warehouse, open_warehouse
@@ -51,7 +52,7 @@ RESULT_COLUMNS = [
 NO_DATA = trial.Measure(0, 0, "the study has no loaded data yet", applicable=False)
 
 
-class GateFailed(RuntimeError):
+class GateFailed(ExpectedError):
     """A fatal check failed: nothing goes on to analysis."""
 
 

@@ -14,9 +14,10 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from hhp import STUDIES_DIR
+from hhp.errors import ExpectedError
 
 
-class ConfigError(RuntimeError):
+class ConfigError(ExpectedError):
     """A setting is missing or unusable."""
 
 

@@ -40,6 +40,8 @@ def _read_seed(name: str) -> list[dict[str, str]]:
 SWEMWBS_METRIC = {
     int(row["raw_score"]): float(row["metric_score"]) for row in _read_seed("swemwbs_conversion")
 }
+# Every outcome code (docs/instruments.md), its label in words and the feed that measures it.
+OUTCOMES = {row["outcome_code"]: row for row in _read_seed("outcomes")}
 # Leaving reasons (docs/feeds.md) and whether each counts as voluntary turnover.
 LEAVING_REASONS = {
     row["leaving_reason"]: row["is_voluntary"] == "true" for row in _read_seed("leaving_reasons")

@@ -22,7 +22,7 @@ COLUMNS = [
     ("feed", "text"),
     ("format", "text"),
     ("size_bytes", "bigint"),
-    ("state", "text"),  # loaded | quarantined
+    ("state", "text"),  # loaded | quarantined | released
     ("rows_loaded", "bigint"),
     ("rows_rejected", "bigint"),
     ("reason", "text"),
@@ -35,6 +35,21 @@ COLUMNS = [
     ("notes", "text"),
 ]
 LOADED, QUARANTINED, WAITING = "loaded", "quarantined", "waiting"
+RELEASED = "released"  # was quarantined, then sent back to the landing area by a person
+
+# Who sent a quarantined file back to the landing area, when and why (`hhp quarantine release`)
+RELEASES = "ops.quarantine_releases"
+RELEASE_COLUMNS = [
+    ("file_key", "text"),
+    ("sha256", "text"),
+    ("study_id", "text"),
+    ("feed", "text"),
+    ("quarantined_at", "timestamp"),
+    ("quarantine_reason", "text"),
+    ("released_at", "timestamp"),
+    ("released_by", "text"),
+    ("release_reason", "text"),
+]
 
 REJECTED_ROWS = "ops.rejected_rows"
 REJECTED_COLUMNS = [
@@ -69,6 +84,7 @@ class LedgerEntry:
 def ensure(wh: Warehouse) -> None:
     wh.ensure_table(TABLE, COLUMNS)
     wh.ensure_table(REJECTED_ROWS, REJECTED_COLUMNS)
+    wh.ensure_table(RELEASES, RELEASE_COLUMNS)
 
 
 def record_rejected_rows(wh: Warehouse, entry: LedgerEntry, rows: list[tuple[int, str, str]]) -> None:
@@ -92,7 +108,8 @@ def record_rejected_rows(wh: Warehouse, entry: LedgerEntry, rows: list[tuple[int
 def lookup(wh: Warehouse, file_key: str, sha256: str) -> tuple[str, str | None] | None:
     """(state, reason) of a file already done, or None."""
     rows = wh.query(
-        f"select state, reason from {TABLE} where file_key = %s and sha256 = %s", [file_key, sha256]
+        f"select state, reason from {TABLE} where file_key = %s and sha256 = %s and state <> %s",
+        [file_key, sha256, RELEASED],
     )
     return rows[0] if rows else None
 
@@ -129,6 +146,43 @@ def record(wh: Warehouse, entry: LedgerEntry) -> None:
             entry.notes,
         ],
     )
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    file_key: str
+    sha256: str
+    study_id: str | None
+    feed: str | None
+    reason: str
+    since: datetime  # UTC
+
+
+def quarantined(wh: Warehouse) -> list[Quarantined]:
+    """Every file in quarantine, oldest first."""
+    if not wh.table_exists("ops", "landed_files"):
+        return []
+    rows = wh.query(
+        f"select file_key, sha256, study_id, feed, reason, processed_at from {TABLE} "
+        f"where state = %s order by processed_at, file_key",
+        [QUARANTINED],
+    )
+    return [Quarantined(*row) for row in rows]
+
+
+def record_release(wh: Warehouse, file: Quarantined, by: str, why: str) -> None:
+    """The file's quarantine ends (its entry now 'released'), with who, when and why; the next
+    ingest loads it as if new. Call inside a transaction."""
+    wh.execute(
+        f"update {TABLE} set state = %s where file_key = %s and sha256 = %s and state = %s",
+        [RELEASED, file.file_key, file.sha256, QUARANTINED],
+    )
+    wh.execute(
+        f"insert into {RELEASES} ({', '.join(c for c, _ in RELEASE_COLUMNS)}) "
+        f"values ({', '.join(['%s'] * len(RELEASE_COLUMNS))})",
+        [file.file_key, file.sha256, file.study_id, file.feed, file.since, file.reason,
+         datetime.now(UTC).replace(tzinfo=None), by, why],
+    )  # fmt: skip
 
 
 def files(wh: Warehouse) -> list[tuple]:

@@ -7,17 +7,21 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from hhp import STUDIES_DIR
 from hhp.config import setting
+from hhp.errors import ExpectedError
 from hhp.formats import FEEDS
+from hhp.study_schema import INSTRUMENT_ITEMS, Problem, StudyFile, parse_study_file
 
-INSTRUMENT_ITEMS = {"SWEMWBS": 7, "CBI_WORK": 7, "BELONG": 3, "ITQ": 3}
+__all__ = ["FEEDS", "INSTRUMENT_ITEMS", "Problem", "RegistryError", "Study", "load_registry"]
 
 
-class RegistryError(ValueError):
-    """A registry file is inconsistent."""
+class RegistryError(ExpectedError, ValueError):
+    """The registry is invalid: every problem found, each on its own line."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
 
 
 @dataclass(frozen=True)
@@ -64,47 +68,23 @@ class Study:
         }
 
 
-def _parse(raw: dict[str, Any], source: Path) -> Study:
-    def need(key: str) -> Any:
-        if key not in raw:
-            raise RegistryError(f"{source.name}: missing key '{key}'")
-        return raw[key]
-
-    study_id = need("study_id")
-    if study_id != source.stem:
-        raise RegistryError(f"{source.name}: study_id '{study_id}' must match the file name")
-    arms = tuple(need("arms"))
-    ratio = dict(need("allocation_ratio"))
-    if set(ratio) != set(arms):
-        raise RegistryError(f"{source.name}: allocation_ratio must name exactly the arms {arms}")
-    feeds = {name: dict(spec) for name, spec in need("feeds").items()}
-    unknown = set(feeds) - set(FEEDS)
-    if unknown:
-        raise RegistryError(f"{source.name}: unknown feeds {sorted(unknown)}; known: {FEEDS}")
-    for instrument, columns in feeds.get("survey", {}).get("items", {}).items():
-        if INSTRUMENT_ITEMS.get(instrument) != len(columns):
-            raise RegistryError(
-                f"{source.name}: survey items for {instrument} must list "
-                f"{INSTRUMENT_ITEMS.get(instrument, '?')} columns, found {len(columns)}"
-            )
-    timepoints = tuple(
-        Timepoint(name, int(tp["day"]), int(tp["window"][0]), int(tp["window"][1]))
-        for name, tp in need("timepoints").items()
-    )
+def _study(file: StudyFile) -> Study:
     return Study(
-        study_id=study_id,
-        title=need("title"),
-        design=need("design"),
-        arms=arms,
-        allocation_ratio=ratio,
-        strata=raw.get("strata"),
-        cluster=raw.get("cluster"),
-        contacts=dict(raw.get("contacts") or {}),
-        hr_period_days=int(need("hr_period_days")),
-        timepoints=timepoints,
-        primary_outcomes=tuple(raw.get("primary_outcomes") or ()),
-        feeds=feeds,
-        generator=dict(raw.get("generator") or {}),
+        study_id=file.study_id,
+        title=file.title,
+        design=file.design,
+        arms=tuple(file.arms),
+        allocation_ratio=dict(file.allocation_ratio),
+        strata=file.strata,
+        cluster=file.cluster,
+        contacts=file.contacts.model_dump(),
+        hr_period_days=file.hr_period_days,
+        timepoints=tuple(
+            Timepoint(name, tp.day, tp.window[0], tp.window[1]) for name, tp in file.timepoints.items()
+        ),
+        primary_outcomes=tuple(p.model_dump() for p in file.primary_outcomes),
+        feeds={name: spec.model_dump(exclude_none=True) for name, spec in file.feeds if spec is not None},
+        generator=dict(file.generator),
     )
 
 
@@ -113,18 +93,44 @@ def registry_dir() -> Path:
     return Path(setting("studies") or STUDIES_DIR).resolve()
 
 
+def _files(directory: Path) -> list[Path]:
+    return sorted(directory.glob("*.yml"))
+
+
+def check_registry(directory: Path | None = None) -> list[Problem]:
+    """Every problem in every study file, all at once (none when the registry is sound)."""
+    directory = Path(directory).resolve() if directory else registry_dir()
+    return _read(directory, _stamp(directory))[1]
+
+
 def load_registry(directory: Path | None = None) -> dict[str, Study]:
-    """The registered studies: studies/*.yml, or the folder HHP_STUDIES names."""
-    return _load(Path(directory).resolve() if directory else registry_dir())
+    """The registered studies: studies/*.yml, or the folder HHP_STUDIES names. Raises
+    RegistryError with every problem found, so that nothing starts on a broken registry."""
+    directory = Path(directory).resolve() if directory else registry_dir()
+    studies, problems = _read(directory, _stamp(directory))
+    if problems:
+        raise RegistryError(problems)
+    return studies
+
+
+def _stamp(directory: Path) -> tuple:
+    """What the cache is keyed on: an edited study file is read again by a long-lived process."""
+    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in _files(directory))
 
 
 @cache
-def _load(directory: Path) -> dict[str, Study]:
-    studies = {}
-    for path in sorted(directory.glob("*.yml")):
-        study = _parse(yaml.safe_load(path.read_text()), path)
-        studies[study.study_id] = study
-    return studies
+def _read(directory: Path, stamp: tuple) -> tuple[dict[str, Study], list[Problem]]:
+    if not directory.is_dir():
+        return {}, [Problem(str(directory), "", "the registry folder does not exist")]
+    studies, problems = {}, []
+    for path in _files(directory):
+        file, found = parse_study_file(path)
+        problems += found
+        if file is not None and not found:
+            studies[file.study_id] = _study(file)
+    if not _files(directory):
+        problems.append(Problem(str(directory), "", "the registry folder holds no study file (*.yml)"))
+    return studies, problems
 
 
 REGISTRY_TABLES = {

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from hhp.config import ConfigError, Settings, duckdb_memory_limit
+from hhp.errors import ExpectedError
 from hhp.sql import quote_identifier
 
 # Logical column types used by the raw tables, per engine.
@@ -48,6 +49,10 @@ def private_spill_dir() -> str:
     return folder
 
 
+class WarehouseUnavailable(ExpectedError):
+    """The warehouse cannot be opened: locked by another process, or the server refuses."""
+
+
 class Warehouse:
     """A connection to the warehouse. SQL uses %s placeholders on both engines."""
 
@@ -60,14 +65,26 @@ class Warehouse:
             # a literal's backslash is never an escape (hhp.sql quotes by the standard); a session
             # reads and shows times in UTC, never in the server's or the host's zone
             options = "-c standard_conforming_strings=on -c timezone=UTC"
-            self._con = psycopg2.connect(settings.warehouse, options=options)
+            try:
+                self._con = psycopg2.connect(settings.warehouse, options=options)
+            except psycopg2.OperationalError as error:  # the server's words; they hold no password
+                first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+                raise WarehouseUnavailable(f"cannot connect to the PostgreSQL warehouse: {first}") from error
             self._refuse_superuser()
         else:
             import duckdb
 
             Path(settings.warehouse).parent.mkdir(parents=True, exist_ok=True)
             config = {"memory_limit": duckdb_memory_limit(), "temp_directory": private_spill_dir()}
-            self._con = duckdb.connect(settings.warehouse, config=config)
+            try:
+                self._con = duckdb.connect(settings.warehouse, config=config)
+            except duckdb.IOException as error:
+                if "lock" not in str(error).lower():
+                    raise
+                raise WarehouseUnavailable(
+                    f"the warehouse {settings.warehouse} is in use by another process (DuckDB allows "
+                    "one writer); try again when it has finished"
+                ) from error
             self._con.execute("set TimeZone = 'UTC'")  # never the host's zone
         self._in_transaction = False
 

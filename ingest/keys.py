@@ -20,6 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from hhp.config import ConfigError, Settings, pseudonym_key
+from hhp.errors import ExpectedError
 from hhp.pseudonymise import check_key, current_fingerprint, fingerprint, pseudonym_macro, record_key
 from hhp.registry import load_registry
 from hhp.warehouse import Warehouse, open_warehouse
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 MAPPING_TABLE = "ops.key_rotation"  # exists only inside the rotation's transaction
 
 
-class RotationRefused(RuntimeError):
+class RotationRefused(ExpectedError):
     """Rotation would leave a pseudonym without its new value; nothing was changed."""
 
 

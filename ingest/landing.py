@@ -134,6 +134,20 @@ class LocalLanding:
         target = self._move(key, self.quarantine_root, sha256)
         target.with_name(fitted(target.name, REASON_SUFFIX)).write_text(reason + "\n", encoding="utf-8")
 
+    def release(self, key: str, sha256: str) -> None:
+        """Move the quarantined file with this key and content back to the landing area."""
+        target = self.root / key
+        if target.exists():
+            raise FileExistsError(f"{key}: a file is already waiting under this key in the landing area")
+        plain = self.quarantine_root / key
+        for path in (plain, plain.with_name(variant(plain.name, sha256))):
+            if path.is_file() and not path.is_symlink() and sha256_of(path) == sha256:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+                path.with_name(fitted(path.name, REASON_SUFFIX)).unlink(missing_ok=True)
+                return
+        raise FileNotFoundError(f"{key} (sha256 {sha256[:12]}) is not in quarantine")
+
 
 class S3Landing:
     """The same operations on S3 (or any S3 endpoint: AWS_ENDPOINT_URL is honoured by boto3)."""
@@ -223,6 +237,33 @@ class S3Landing:
             Key=fitted(target, REASON_SUFFIX, KEY_BYTES),
             Body=(reason + "\n").encode("utf-8"),
         )
+
+    def _exists(self, bucket: str, name: str) -> dict | None:
+        """The object's head, or None if there is none (a refusal or outage is an error)."""
+        try:
+            return self.s3.head_object(Bucket=bucket, Key=name)
+        except self.s3.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+
+    def release(self, key: str, sha256: str) -> None:
+        """Copy the quarantined object with this key and content back to the landing prefix
+        (boto3's managed copy: multipart above its threshold), then delete it and its reason."""
+        target = self._object(self.prefix, key)
+        if self._exists(self.bucket, target):
+            raise FileExistsError(f"{key}: a file is already waiting under this key in the landing area")
+        plain = self._object(self.quarantine_prefix, key)
+        for name in (plain, variant(plain, sha256)):
+            head = self._exists(self.quarantine_bucket, name)
+            if head and head["Metadata"].get("sha256") == sha256:
+                self.s3.copy({"Bucket": self.quarantine_bucket, "Key": name}, self.bucket, target)
+                self.s3.delete_object(Bucket=self.quarantine_bucket, Key=name)
+                self.s3.delete_object(
+                    Bucket=self.quarantine_bucket, Key=fitted(name, REASON_SUFFIX, KEY_BYTES)
+                )
+                return
+        raise FileNotFoundError(f"{key} (sha256 {sha256[:12]}) is not in quarantine")
 
 
 def open_landing(settings: Settings) -> LocalLanding | S3Landing:

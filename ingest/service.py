@@ -29,6 +29,7 @@ from hhp.pseudonymise import check_key, ensure_key_table, is_control, mask_ident
 from hhp.registry import FEEDS, Study, load_registry, sync_registry
 from hhp.spreadsheet import neutralise_sql
 from hhp.sql import quote_identifier, quote_literal
+from hhp.study_schema import LOAD_GOOD_ROWS, REJECT_FILE
 from hhp.warehouse import Warehouse, open_warehouse
 from ingest.adapters import ADAPTERS
 from ingest.adapters._base import (
@@ -64,9 +65,6 @@ MAX_NAME_BYTES = 200
 
 class FileWaiting(Exception):
     """The file cannot be checked yet (its study's allocation has not landed): it stays."""
-
-
-REJECT_FILE, LOAD_GOOD_ROWS = "reject_file", "load_good_rows"
 
 
 @dataclass
@@ -121,8 +119,6 @@ def identify(landed: LandedFile, registry: dict[str, Study]) -> tuple[Study, str
     fmt = study.feed_format(feed)
     if fmt is None:
         raise FileRejected("registry", f"study '{study_id}' registers no '{feed}' feed")
-    if fmt not in ADAPTERS:
-        raise FileRejected("registry", f"no adapter for format '{fmt}'")
     match = EXTRACT_DATE.search(name)
     if not match:
         raise FileRejected("file name", "the file name must end with _YYYY-MM-DD before its extension")

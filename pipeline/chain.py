@@ -15,6 +15,7 @@ from hhp.config import Settings
 from hhp.registry import load_registry
 from hhp.warehouse import open_warehouse
 from ingest.service import IngestResult, ingest_key, ingest_pending, prepare_warehouse
+from transform.dbt import OnNode
 from transform.dbt import build as dbt_build
 
 
@@ -28,10 +29,10 @@ def ingest_one(settings: Settings, file_key: str) -> IngestResult:
     return ingest_key(settings, file_key, check_landed)
 
 
-def build(settings: Settings, full: bool = False) -> str:
+def build(settings: Settings, full: bool = False, on_node: OnNode | None = None) -> str:
     with open_warehouse(settings) as wh:  # dbt's sources exist even before their first file
         prepare_warehouse(wh, load_registry())
-    return dbt_build(settings, full)
+    return dbt_build(settings, full, on_node)
 
 
 def gate(settings: Settings):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -10,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import NoReturn
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -17,14 +19,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from generator import generate as run_generate
-from hhp.config import ConfigError, load_settings, masked, setting, settings_table, uses_demo_key
+from hhp.config import load_settings, masked, setting, settings_table, uses_demo_key
+from hhp.errors import ExpectedError
+from hhp.registry import check_registry, registry_dir
+from hhp.study_schema import json_schema
 from infra import aws, postgres_roles
+from ingest import quarantine as quarantined
 from ingest.keys import rotate_demo_key
 from ingest.keys import rotate_key as rotate
 from ingest.landing import files_under, open_landing
 from orchestration import local as airflow_local
 from pipeline.status import ledger_status, reconcile
-from transform.dbt import DbtFailed
 
 # no telemetry from any library, whatever the caller's environment
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -32,8 +37,50 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
 
-app = typer.Typer(help="Wellbeing programme data platform.", no_args_is_help=True, add_completion=False)
-console = Console()
+# On a terminal rich fits output to its width; to a file or a pipe nothing wraps or is cut.
+_TERMINAL = sys.stdout.isatty()
+console = Console() if _TERMINAL else Console(soft_wrap=True, width=100_000)
+errors = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def _expected(error: Exception) -> list[str] | None:
+    """The one-line message(s) of a failure a person can act on, or None for a bug."""
+    import botocore.exceptions as aws_errors
+
+    if isinstance(error, ExpectedError):
+        return error.lines()
+    if isinstance(error, aws_errors.NoCredentialsError):
+        return ["no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE"]
+    if isinstance(error, aws_errors.ClientError):
+        detail = error.response.get("Error", {})
+        code, message = detail.get("Code", "?"), detail.get("Message", "")
+        return [f"AWS refused {error.operation_name}: {code} {message}".strip()]
+    if isinstance(error, aws_errors.EndpointConnectionError):
+        return [f"cannot reach {error.kwargs.get('endpoint_url', 'the AWS endpoint')}"]
+    return None
+
+
+class _Commands(typer.core.TyperGroup):
+    """Every command's expected errors as `error: ...`, one line each, exit status 1; the
+    traceback only at HHP_LOG_LEVEL=DEBUG."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as error:
+            lines = _expected(error)
+            if lines is None or setting("log_level").upper() == "DEBUG":
+                raise
+            for line in lines:
+                errors.print(f"[red]error:[/red] {escape(line)}")
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=_Commands, help="Wellbeing programme data platform.", no_args_is_help=True, add_completion=False
+)
 
 
 @app.callback()
@@ -52,8 +99,26 @@ def _spinner(text: str):
 
 
 def _fail(message: str) -> NoReturn:
-    console.print(f"[red]error:[/red] {message}", soft_wrap=True)
+    errors.print(f"[red]error:[/red] {escape(message)}")
     raise typer.Exit(1)
+
+
+def _dbt_progress(text: str):
+    """A bar of dbt's nodes (models, seeds, tests) on a terminal; (progress, on_node)."""
+    columns = (
+        SpinnerColumn(),
+        TextColumn(text),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+    )
+    progress = Progress(*columns, console=console, transient=True)
+    task = progress.add_task("", total=None)
+
+    def on_node(done: int, total: int, name: str) -> None:
+        progress.update(task, completed=done, total=total or None, description=name)
+
+    return progress, on_node
 
 
 @app.command()
@@ -131,10 +196,7 @@ def _ingest(settings) -> list:
 @app.command()
 def ingest() -> None:
     """Load every file waiting in the landing area."""
-    try:
-        _ingest(load_settings())
-    except ConfigError as error:
-        _fail(str(error))
+    _ingest(load_settings())
 
 
 @app.command()
@@ -146,11 +208,9 @@ def build(
     the registry, or with --full."""
     from pipeline import chain as pipeline  # deferred: the stages import GE, dbt and statsmodels (6 s)
 
-    with _spinner("dbt build"):
-        try:
-            scope = pipeline.build(load_settings(), full)
-        except DbtFailed as error:
-            _fail(str(error))
+    progress, on_node = _dbt_progress("dbt build")
+    with progress:
+        scope = pipeline.build(load_settings(), full, on_node)
     if scope == "nothing new":
         console.print("build: nothing loaded since the last build; the models are up to date")
     else:
@@ -162,7 +222,7 @@ def gate() -> None:
     """Run the quality checks; exit 1 if a fatal check fails."""
 
     # deferred: Great Expectations takes 4 s to import, which other commands need not pay
-    from expectations.gate import GateFailed, data_docs_path, enforce, run_gate, summary
+    from expectations.gate import data_docs_path, enforce, run_gate, summary
 
     settings = load_settings()
     with _spinner("quality checks"):
@@ -183,10 +243,7 @@ def gate() -> None:
     for r in warnings:
         console.print(f"[yellow]warning[/yellow] {escape(f'{r.check_name} [{r.study_id}]: {r.detail}')}")
     console.print(f"Data Docs: {data_docs_path(settings)}")
-    try:
-        enforce(results, settings)
-    except GateFailed as error:
-        _fail(str(error))
+    enforce(results, settings)
 
 
 @app.command()
@@ -200,26 +257,23 @@ def report() -> None:
 
 
 def _run_chain(settings) -> Path:
-    from expectations.gate import GateFailed  # deferred: Great Expectations, 4 s to import
     from pipeline import chain as pipeline  # deferred: the stages import GE, dbt and statsmodels (6 s)
 
-    try:
-        _ingest(settings)
-        with _spinner("dbt build"):
-            scope = pipeline.build(settings)
-        console.print(f"build ({scope}): dbt models and tests passed")
-        with _spinner("quality gate"):
-            results = pipeline.gate(settings)
-        counts = Counter(r.status for r in results)
-        warnings = sum(r.status == "failed" and r.severity != "fatal" for r in results)
-        console.print(
-            f"gate: {len(results)} checks, {counts['passed']} passed, {warnings} warning(s), "
-            f"{counts['not_applicable']} not applicable; Data Docs in {settings.home / 'data_docs'}"
-        )
-        with _spinner("building the report"):
-            return pipeline.report(settings)
-    except (ConfigError, DbtFailed, GateFailed) as error:
-        _fail(str(error))
+    _ingest(settings)
+    progress, on_node = _dbt_progress("dbt build")
+    with progress:
+        scope = pipeline.build(settings, on_node=on_node)
+    console.print(f"build ({scope}): dbt models and tests passed")
+    with _spinner("quality gate"):
+        results = pipeline.gate(settings)
+    counts = Counter(r.status for r in results)
+    warnings = sum(r.status == "failed" and r.severity != "fatal" for r in results)
+    console.print(
+        f"gate: {len(results)} checks, {counts['passed']} passed, {warnings} warning(s), "
+        f"{counts['not_applicable']} not applicable; Data Docs in {settings.home / 'data_docs'}"
+    )
+    with _spinner("building the report"):
+        return pipeline.report(settings)
 
 
 @app.command()
@@ -264,18 +318,95 @@ def demo(
     console.print(f"done in {time.monotonic() - started:.0f} s")
 
 
+def _print_json(value) -> None:
+    print(json.dumps(value, indent=2, default=str, ensure_ascii=False))
+
+
 @app.command()
-def status() -> None:
+def check(
+    schema: bool = typer.Option(False, "--schema", help="Print the study files' JSON Schema instead."),
+) -> None:
+    """Check every study file of the registry and report every problem at once: file, key path
+    and what is wrong. Exit 1 if there is any. Ingest, build and the DAGs refuse to start on a
+    registry with problems, so no partner file is quarantined for a mistake in it."""
+    if schema:
+        print(json_schema(), end="")
+        return
+    problems = check_registry()
+    if problems:
+        for problem in problems:
+            errors.print(f"[red]error:[/red] {escape(str(problem))}")
+        raise typer.Exit(1)
+    studies = sorted(p.stem for p in registry_dir().glob("*.yml"))
+    console.print(
+        f"registry {registry_dir()}: {len(studies)} study files, no problems ({', '.join(studies)})"
+    )
+
+
+quarantine_app = typer.Typer(
+    cls=_Commands, help="What is held in quarantine, and sending files back.", no_args_is_help=True
+)
+app.add_typer(quarantine_app, name="quarantine")
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    as_json: bool = typer.Option(False, "--json", help="As JSON, for scripts."),
+) -> None:
+    """Every file in quarantine: file, study, feed, since when (UTC) and why."""
+    held = quarantined.held(load_settings())
+    if as_json:
+        _print_json([{"file": f.file_key, "study_id": f.study_id, "feed": f.feed,
+                      "since": f.since.isoformat() + "Z", "reason": f.reason} for f in held])  # fmt: skip
+        return
+    table = Table("file", "study", "feed", "since (UTC)", "reason", title=f"{len(held)} files in quarantine")
+    for f in held:
+        table.add_row(
+            escape(f.file_key),
+            f.study_id or "-",
+            f.feed or "-",
+            f"{f.since:%Y-%m-%d %H:%M}",
+            escape(f.reason),
+        )
+    console.print(table)
+
+
+@quarantine_app.command("release")
+def quarantine_release(
+    files: list[str] = typer.Argument(..., help="Files as `hhp quarantine list` names them."),
+    reason: str = typer.Option(..., "--reason", help="Why it may be loaded now, for the audit record."),
+) -> None:
+    """Send files back to the landing area, to be loaded by the next ingest as if new (and
+    quarantined again, with the new reason, if still bad). Each release is recorded in
+    ops.quarantine_releases: who, when, why."""
+    released = quarantined.release(load_settings(), files, reason)
+    for f in released:
+        console.print(f"released {escape(f.file_key)} (quarantined {f.since:%Y-%m-%d %H:%M} UTC)")
+    console.print(f"{len(released)} file(s) back in the landing area; `hhp ingest` loads them")
+
+
+@app.command()
+def status(
+    as_json: bool = typer.Option(False, "--json", help="As JSON, for scripts."),
+) -> None:
     """Per study and feed: files loaded, quarantined, waiting; exit 1 if they do not reconcile."""
 
     counts = ledger_status(load_settings())
+    check = reconcile(counts)
+    if as_json:
+        _print_json({
+            "feeds": [{"study_id": study_id, "feed": feed, **c} for (study_id, feed), c in counts.items()],
+            "reconciliation": {"holds": check.holds, "landed": check.landed, "loaded": check.loaded,
+                               "quarantined": check.quarantined, "waiting": check.waiting,
+                               "mismatches": check.mismatches},
+        })  # fmt: skip
+        raise typer.Exit(0 if check.holds else 1)
     table = Table("study", "feed", "loaded", "quarantined", "waiting", "rows loaded")
     for (study_id, feed), c in counts.items():
         table.add_row(
             study_id, feed, str(c["loaded"]), str(c["quarantined"]), str(c["waiting"]), str(c["rows"])
         )
     console.print(table)
-    check = reconcile(counts)
     summary = (f"{check.landed} landed = {check.loaded} loaded + {check.quarantined} quarantined "
                f"+ {check.waiting} waiting")  # fmt: skip
     if not check.holds:
@@ -294,10 +425,7 @@ def config(
     if markdown:
         print(settings_table(), end="")
         return
-    try:
-        settings = load_settings()
-    except ConfigError as error:
-        _fail(str(error))
+    settings = load_settings()
     table = Table("variable", "value", "from", box=None)
     for variable, value, from_environment in masked(settings):
         table.add_row(variable, escape(value) or "-", "environment" if from_environment else "default")
@@ -330,7 +458,7 @@ def rotate_key() -> None:
     with _spinner("re-keying pseudonyms"):
         try:
             result = rotate_demo_key(settings) if demo else rotate(settings, new_key.encode())
-        except (ConfigError, RuntimeError, FileNotFoundError) as error:
+        except FileNotFoundError as error:  # an archived file the rotation must read again
             _fail(str(error))
     if result is None:
         console.print("finished a rotation that was interrupted after it committed")
@@ -345,7 +473,7 @@ def rotate_key() -> None:
     console.print(f"models rebuilt; {then}")
 
 
-infra_app = typer.Typer(help="Provision what the platform runs on.", no_args_is_help=True)
+infra_app = typer.Typer(cls=_Commands, help="Provision what the platform runs on.", no_args_is_help=True)
 app.add_typer(infra_app, name="infra")
 
 

@@ -20,7 +20,8 @@ def _group(key: str) -> tuple[str, str]:
 
 
 def _empty() -> dict[str, int]:
-    return {"loaded": 0, "quarantined": 0, "waiting": 0, "rows": 0, "archived": 0, "in_quarantine": 0}
+    return {"loaded": 0, "quarantined": 0, "released": 0, "waiting": 0, "rows": 0, "archived": 0,
+            "in_quarantine": 0}  # fmt: skip
 
 
 def ledger_status(settings: Settings) -> Counts:

@@ -53,7 +53,12 @@ def study_registry(study_id: str, feeds: dict[str, dict]) -> str:
             "baseline": {"day": 0, "window": [-45, 0]},
             "endline": {"day": 63, "window": [42, 84]},
         },
-        "primary_outcomes": [{"outcome": "SWEMWBS", "timepoint": "endline"}],
+        # a primary outcome the fixture's feeds measure (the registry's schema checks it)
+        "primary_outcomes": (
+            [{"outcome": "SWEMWBS", "timepoint": "endline"}]
+            if "SWEMWBS" in feeds.get("survey", {}).get("items", {})
+            else []
+        ),
         "feeds": {"allocation": {"format": "allocation_csv"}, **feeds},
     }
     return json.dumps(entry)  # JSON is YAML

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from hhp.pseudonymise import pseudonym
+from hhp.registry import RegistryError
 from hhp.warehouse import open_warehouse
+from ingest.landing import open_landing
 from pipeline.chain import ingest as ingest_pending
 
 from . import fixtures_real_exports as fx
@@ -421,12 +423,20 @@ def test_a_decompression_bomb_is_refused_before_it_fills_the_disk(tmp_path, monk
     assert result.state == "quarantined" and "decompression bomb" in result.reason, result.reason
 
 
-def test_a_time_zone_the_registry_gets_wrong_quarantines_with_that_reason(tmp_path, monkeypatch):
+def test_a_time_zone_the_registry_gets_wrong_stops_ingest_and_quarantines_nothing(tmp_path, monkeypatch):
+    """A registry mistake is the platform's, not the partner's: ingest refuses to start, naming
+    it, and the partner's file waits in the landing area."""
     spec = {**fx.REDCAP_SPEC, "time_zone": "Europe/Londres'; drop table x; --"}
-    settings, _ = _load(tmp_path, "r", "survey", spec, [], monkeypatch)
-    _land(settings, "survey", "redcap_export_2026-05-31.csv", fx.redcap().encode())
-    (result,) = ingest_pending(settings)
-    assert result.state == "quarantined" and "is not a known time zone [rule: registry]" in result.reason
+    settings = _home(tmp_path, "r", "survey", spec, monkeypatch)
+    key = _land(settings, "survey", "redcap_export_2026-05-31.csv", fx.redcap().encode())
+    with pytest.raises(RegistryError) as refused:
+        ingest_pending(settings)
+    assert str(refused.value) == (
+        "fx.yml: feeds.survey.time_zone: 'Europe/Londres'; drop table x; --' is not an IANA time zone "
+        "(e.g. Europe/London)"
+    )
+    assert [f.key for f in open_landing(settings).list()] == [key]
+    assert open_landing(settings).quarantined() == []
 
 
 @pytest.mark.slow

@@ -6,11 +6,13 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from hhp import DBT_PROJECT_DIR
 from hhp.config import Settings
+from hhp.errors import ExpectedError
 from hhp.faults import dbt_fault_points, fault_point
 from hhp.pseudonymise import current_fingerprint
 from hhp.registry import registry_dir
@@ -29,7 +31,7 @@ BUILD_COLUMNS = [
 ]
 
 
-class DbtFailed(RuntimeError):
+class DbtFailed(ExpectedError):
     """dbt reported an error or a failing test."""
 
 
@@ -43,11 +45,29 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     }
 
 
-def run_dbt(settings: Settings, *args: str) -> None:
+# Told of each node as dbt finishes it: (nodes done, nodes in all, the node's name), for a progress bar
+OnNode = Callable[[int, int, str], None]
+
+
+def _progress(on_node: OnNode):
+    seen = {"total": 0, "done": 0}
+
+    def callback(event) -> None:
+        if event.info.name == "ConcurrencyLine":
+            seen["total"] = event.data.node_count
+        elif event.info.name == "NodeFinished":
+            seen["done"] += 1
+            on_node(seen["done"], seen["total"], event.data.node_info.node_name)
+
+    return callback
+
+
+def run_dbt(settings: Settings, *args: str, on_node: OnNode | None = None) -> None:
     from dbt.cli.main import dbtRunner
 
     os.environ.update(dbt_env(settings))
-    result = dbtRunner(callbacks=[dbt_fault_points]).invoke(
+    callbacks = [dbt_fault_points] + ([_progress(on_node)] if on_node else [])
+    result = dbtRunner(callbacks=callbacks).invoke(
         [
             *args,
             "--project-dir",
@@ -97,7 +117,7 @@ def project_manifest(settings: Settings) -> Path:
     return manifest
 
 
-def build(settings: Settings, full: bool = False) -> str:
+def build(settings: Settings, full: bool = False, on_node: OnNode | None = None) -> str:
     """Seeds, models and their tests, in dependency order: only those downstream of the raw
     tables that took new rows since the last build, if it was of the same project and
     registry (the ledger says which), or else, or with `full`, everything from raw
@@ -121,13 +141,13 @@ def build(settings: Settings, full: bool = False) -> str:
         )] if since is not None else []  # fmt: skip
     if full or since is None:  # the incremental models too: the code that made them may have changed
         scope = "full"
-        run_dbt(settings, "build", "--full-refresh", "--partial-parse")
+        run_dbt(settings, "build", "--full-refresh", "--partial-parse", on_node=on_node)
     elif not changed:
         scope = "nothing new"
     else:
         scope = ", ".join(changed)
         selection = [f"source:*.{fmt}+" for fmt in changed]
-        run_dbt(settings, "build", "--partial-parse", "--select", *selection)
+        run_dbt(settings, "build", "--partial-parse", "--select", *selection, on_node=on_node)
     fault_point("build.built")
     with open_warehouse(settings) as wh:
         wh.execute(

@@ -9,7 +9,6 @@ UK), never guessed: 3/4/2026 is either.
 
 from hhp.sql import quote_literal
 from ingest.adapters._base import (
-    FileRejected,
     ParseContext,
     first_violation,
     read_csv_by_name,
@@ -50,14 +49,9 @@ REFERENCE = ("recipient_pseudonym", "email_pseudonym")
 
 
 def parse(ctx: ParseContext) -> str:
-    pattern = ctx.feed_spec.get("message_no_pattern")
-    if not pattern:
-        raise FileRejected("registry", f"study {ctx.study.study_id} gives no message_no_pattern")
-    locale = str(ctx.feed_spec.get("received_locale", "US"))
-    if locale not in RECEIVED_FORMATS:
-        raise FileRejected(
-            "registry", f"study {ctx.study.study_id}: received_locale must be US or UK, not {locale!r}"
-        )
+    # both checked by the registry's schema (hhp/study_schema.py) before any file is read
+    pattern = ctx.feed_spec["message_no_pattern"]
+    locale = ctx.feed_spec.get("received_locale", "US")
     received_format, shown_format = RECEIVED_FORMATS[locale]
     message_no = f'try_cast(regexp_extract("Subject", {quote_literal(pattern)}, 1) as bigint)'
     read_csv_by_name(ctx, HEADER, preamble="#TYPE")
