@@ -284,12 +284,10 @@ def _cross_checks(raw: dict, stem: str) -> list[tuple[str, str]]:
         else:
             if timepoint != HR_TIMEPOINT:
                 found.append(
-                    (f"{where}.timepoint", f"{code} is an HR outcome: its timepoint is '{HR_TIMEPOINT}'")
+                    (f"{where}.timepoint", f"{code} is an HR outcome, at timepoint '{HR_TIMEPOINT}'")
                 )
             if measured_by not in feeds:
-                found.append(
-                    (f"{where}.outcome", f"{code} needs a {measured_by} feed, and none is registered")
-                )
+                found.append((f"{where}.outcome", f"{code} needs a {measured_by} feed; none is registered"))
     return found
 
 

@@ -93,7 +93,13 @@ def configure_logging() -> None:
 
 
 def _spinner(text: str):
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True)
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
     progress.add_task(text, total=None)
     return progress
 
@@ -112,7 +118,7 @@ def _dbt_progress(text: str):
         MofNCompleteColumn(),
         TextColumn("{task.description}"),
     )
-    progress = Progress(*columns, console=console, transient=True)
+    progress = Progress(*columns, console=console, transient=True, disable=not console.is_terminal)
     task = progress.add_task("", total=None)
 
     def on_node(done: int, total: int, name: str) -> None:
@@ -169,7 +175,7 @@ def _ingest(settings) -> list:
         MofNCompleteColumn(),
         TextColumn("{task.description}"),
     )
-    with Progress(*columns, console=console, transient=True) as progress:
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("", total=pending)
 
         def advance(result) -> None:
