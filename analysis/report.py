@@ -18,7 +18,9 @@ from analysis.disclosure import SUPPRESSED, disclosed_count, statistic_shown
 from analysis.estimates import DOMAINS, run_analysis
 from analysis.forest import Line, forest_svg
 from hhp.config import Settings
+from hhp.errors import NothingBuilt
 from hhp.ledger import data_release
+from hhp.registry import load_registry
 from hhp.spreadsheet import neutralise
 from hhp.sql import quote_literal
 from hhp.warehouse import open_warehouse
@@ -235,7 +237,10 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
 
 def build_report(settings: Settings) -> Path:
     settings = settings.transformer  # on PostgreSQL the analysis runs as hhp_transformer
+    load_registry()  # refuses a registry with problems, before any work
     with open_warehouse(settings) as wh:
+        if not wh.table_exists("marts", "dim_study"):
+            raise NothingBuilt("the report")
         marts, tables = run_analysis(wh)
         flow = wh.query_arrow(
             "select study_id, flow_stage, arm, n from reporting.rpt_participant_flow"

@@ -1,6 +1,6 @@
 """Transform: build the dbt project through Cosmos, one task per model and its tests after it.
 
-Scheduled on any raw.<format> asset. Cosmos's watcher mode runs one `dbt build` (one writer,
+Scheduled on any raw.<format> asset; refuses to start on a registry with problems. Cosmos's watcher mode runs one `dbt build` (one writer,
 as DuckDB requires; models in dependency order, each model's tests right after it) and each
 model's task and test task follow that model's own result, so a failure shows on the model
 that broke. Emits marts.built when every model and test has passed.
@@ -53,11 +53,18 @@ def hhp_transform():
     )
     models.get_child_by_label("dbt_producer_watcher").pool = WAREHOUSE_POOL  # the one writer
 
+    @task
+    def check_registry() -> int:
+        """Refuse to build on a registry with problems (every one listed in the error)."""
+        from hhp.registry import load_registry  # deferred: a task's imports, not the DAG parse's
+
+        return len(load_registry())
+
     @task(outlets=[MARTS_BUILT])
     def publish_marts():
         return "marts built"
 
-    models >> publish_marts()
+    check_registry() >> models >> publish_marts()
 
 
 hhp_transform()

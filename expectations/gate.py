@@ -26,7 +26,7 @@ from expectations.findings import Finding
 from expectations.marts import SUITES
 from expectations.runner import validate_query, validate_table
 from hhp.config import Settings
-from hhp.errors import ExpectedError
+from hhp.errors import ExpectedError, NothingBuilt
 from hhp.ledger import data_release
 from hhp.registry import Study, load_registry
 from hhp.warehouse import Warehouse, open_warehouse
@@ -155,11 +155,13 @@ def _has_data(wh: Warehouse, study: Study) -> bool:
 
 def run_gate(settings: Settings) -> list[CheckResult]:
     settings = settings.transformer  # on PostgreSQL the gate reads the marts as hhp_transformer
-    catalogue = load_catalogue()
+    catalogue, registry = load_catalogue(), load_registry()
     results: list[CheckResult] = []
     with open_warehouse(settings) as wh:
+        if not wh.table_exists("marts", "dim_study"):
+            raise NothingBuilt("the quality gate")
         release = data_release(wh)
-        for study_id, study in sorted(load_registry().items()):
+        for study_id, study in sorted(registry.items()):
             measures = trial.measure_all(wh, study) | _suite_measures(settings, wh, study)
             if not _has_data(wh, study):
                 measures = dict.fromkeys(measures, NO_DATA)

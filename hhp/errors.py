@@ -9,3 +9,10 @@ class ExpectedError(RuntimeError):
     def lines(self) -> list[str]:
         """The message, one line per problem."""
         return [line for line in str(self).splitlines() if line.strip()] or [type(self).__name__]
+
+
+class NothingBuilt(ExpectedError):
+    """A stage that reads the marts ran before anything was built."""
+
+    def __init__(self, stage: str):
+        super().__init__(f"{stage}: the warehouse has no marts yet; run `hhp ingest` and `hhp build` first")

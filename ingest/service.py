@@ -384,7 +384,9 @@ def _allocations_first(landed: LandedFile) -> tuple[bool, str]:
 
 
 def pending_keys(settings: Settings) -> list[str]:
-    """The keys waiting in the landing area, allocations first."""
+    """The keys waiting in the landing area, allocations first; refuses (RegistryError) on a
+    registry with problems, so that no file is taken up while it is wrong."""
+    load_registry()
     return [f.key for f in sorted(open_landing(settings).list(), key=_allocations_first)]
 
 

@@ -49,6 +49,8 @@ def _expected(error: Exception) -> list[str] | None:
 
     if isinstance(error, ExpectedError):
         return error.lines()
+    if isinstance(error, aws_errors.ProfileNotFound | aws_errors.PartialCredentialsError):
+        return [str(error)]
     if isinstance(error, aws_errors.NoCredentialsError):
         return ["no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE"]
     if isinstance(error, aws_errors.ClientError):
@@ -105,7 +107,8 @@ def _spinner(text: str):
 
 
 def _fail(message: str) -> NoReturn:
-    errors.print(f"[red]error:[/red] {escape(message)}")
+    for line in message.splitlines() or [message]:
+        errors.print(f"[red]error:[/red] {escape(line)}")
     raise typer.Exit(1)
 
 
@@ -142,7 +145,7 @@ def generate(
     with _spinner("generating partner files"):
         try:
             result = run_generate(out, studies or None, seed, scale, standard_forms)
-        except ValueError as error:
+        except ValueError as error:  # an unknown study, a bad scale; a RegistryError is one too
             _fail(str(error))
     console.print(f"wrote {len(result['files'])} files and truth.json to {out}")
 

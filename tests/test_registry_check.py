@@ -39,7 +39,9 @@ def _edit(studies: Path, study_id: str, change) -> None:
 
 def test_the_published_schema_is_the_model_and_every_study_file_meets_it():
     schema = json.loads((STUDIES / SCHEMA_FILE).read_text())
-    assert (STUDIES / SCHEMA_FILE).read_text() == json_schema(), "run `hhp check --schema > studies/study.schema.json`"
+    assert (STUDIES / SCHEMA_FILE).read_text() == json_schema(), (
+        "run `hhp check --schema > studies/study.schema.json`"
+    )
     for path in sorted(STUDIES.glob("*.yml")):
         assert path.read_text().startswith(f"# yaml-language-server: $schema={SCHEMA_FILE}\n"), path.name
         jsonschema.validate(yaml.safe_load(path.read_text()), schema)
