@@ -1,9 +1,10 @@
 """Transform: build the dbt project through Cosmos, one task per model and its tests after it.
 
-Scheduled on any raw.<format> asset; refuses to start on a registry with problems. Cosmos's watcher mode runs one `dbt build` (one writer,
-as DuckDB requires; models in dependency order, each model's tests right after it) and each
-model's task and test task follow that model's own result, so a failure shows on the model
-that broke. Emits marts.built when every model and test has passed.
+Scheduled on any raw.<format> asset; refuses to start on a registry with problems. Cosmos's
+watcher mode runs one `dbt build` (one writer, as DuckDB requires; models in dependency
+order, each model's tests right after it) and each model's task and test task follow that
+model's own result, so a failure shows on the model that broke. Emits marts.built when every
+model and test has passed.
 """
 
 from __future__ import annotations

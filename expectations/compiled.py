@@ -186,3 +186,28 @@ def _uniqueness(first_row: FirstRow, table, suite_name, expectation, line_column
         int(first_line) if first_line is not None else None, None,
         passed=not unexpected, check=(expectation.meta or {}).get("check"),
     )  # fmt: skip
+
+
+def failing_lines(
+    rows: Callable[[str], list[tuple]], table: str, expectation, line_column: str
+) -> list[int] | None:
+    """The line of every row that breaks one expectation: for uniqueness, every row of a repeated
+    key (which of them is right cannot be told); None where it has no SQL form."""
+    line = quote_identifier(line_column)
+    if expectation.expectation_type in UNIQUE:
+        kwargs = expectation.configuration.kwargs
+        columns = [quote_identifier(c) for c in kwargs.get("column_list") or [kwargs["column"]]]
+        present = " or ".join(f"{c} is not null" for c in columns)
+        same = " and ".join(f"t.{c} is not distinct from d.{c}" for c in columns)
+        grouping = ", ".join(columns)
+        sql = (
+            f"select t.{line} from {table} as t join (select {grouping} from {table} where {present} "
+            f"group by {grouping} having count(*) > 1) as d on {same} order by 1"
+        )
+    else:
+        c = compile_expectation(expectation)
+        if c is None:
+            return None
+        broken = f"({c.condition}) and not ({c.skipped}) and ({c.unexpected})"
+        sql = f"select {line} from {table} where {broken} order by 1"
+    return [int(r[0]) for r in rows(sql)]

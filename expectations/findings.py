@@ -26,6 +26,12 @@ class Finding:
     check: str | None = None  # the catalogue check it implements (the expectation's meta)
     observed: object = None
     shown_as_is: bool = False  # the column holds codes from a closed list, nothing personal
+    lines: tuple[int, ...] | None = None  # every failing row's line, where the rule is row-level
+
+    def row_reason(self) -> str:
+        """Why one row was left out: the rule it broke, no value."""
+        where = f"column '{self.column}' " if self.column else ""
+        return f"{where}fails {self.expectation}"
 
     def describe(self) -> str:
         where = f"column '{self.column}' " if self.column else ""

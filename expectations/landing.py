@@ -1,12 +1,15 @@
 """Landing suites, one per partner format (<format>.landing), run on each parsed file.
 
-They decide quarantine: any failure rejects the whole file.
+Every rule here is row-level: each failing finding carries the lines of the rows that broke it,
+so that ingest can apply the feed's rule (reject the file, or load the good rows and record the
+others) and never reject a file for rows the outcomes do not use.
 """
 
 from __future__ import annotations
 
 import great_expectations.expectations as gxe
 
+from expectations.compiled import failing_lines
 from expectations.findings import Finding
 from expectations.runner import validate_table
 from hhp.formats import FORMATS
@@ -166,5 +169,28 @@ def landing_expectations(fmt: str, study: Study) -> list:
 
 def check_landed(con, table: str, fmt: str, study: Study) -> list[Finding]:
     """The format's landing suite over a parsed file (ingest.service.LandingCheck), in
-    batches of 100,000 rows so that memory is bounded for a file of any size."""
-    return validate_table(con, table, f"{fmt}.landing", landing_expectations(fmt, study), 100_000)
+    batches of 100,000 rows so that memory is bounded for a file of any size. A failing
+    finding carries the lines of its rows (None if its rule has no SQL form)."""
+    suite = landing_expectations(fmt, study)
+    findings = validate_table(con, table, f"{fmt}.landing", suite, 100_000)
+    if findings:  # every rule's failures, not only the first failing step's
+        findings = validate_table(con, table, f"{fmt}.landing", suite, 100_000, include_passed=True)
+        findings = [f for f in findings if not f.passed]
+    for finding, expectation in _matched(findings, suite):
+        if expectation is not None and not finding.error:
+            lines = failing_lines(lambda sql: con.execute(sql).fetchall(), table, expectation, "_row_number")
+            finding.lines = tuple(lines) if lines is not None else None
+    return findings
+
+
+def _matched(findings: list[Finding], suite: list):
+    """Each finding with the expectation it came from (by kind and column)."""
+    for finding in findings:
+        match = None
+        for expectation in suite:
+            kwargs = expectation.configuration.kwargs
+            column = kwargs.get("column") or ", ".join(kwargs.get("column_list") or [])
+            if expectation.expectation_type == finding.expectation and column == finding.column:
+                match = expectation
+                break
+        yield finding, match

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 
+import yaml
+
 from hhp import DBT_PROJECT_DIR
 
 FREQUENCY_SWEMWBS = ("None of the time", "Rarely", "Some of the time", "Often", "All of the time")
@@ -40,6 +42,10 @@ def _read_seed(name: str) -> list[dict[str, str]]:
 SWEMWBS_METRIC = {
     int(row["raw_score"]): float(row["metric_score"]) for row in _read_seed("swemwbs_conversion")
 }
+# The absence type that is sickness, per format: dbt's variable, the only absence outcomes use.
+SICKNESS_TYPES: dict[str, str] = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"][
+    "sickness_types"
+]
 # Every outcome code (docs/instruments.md), its label in words and the feed that measures it.
 OUTCOMES = {row["outcome_code"]: row for row in _read_seed("outcomes")}
 # Leaving reasons (docs/feeds.md) and whether each counts as voluntary turnover.

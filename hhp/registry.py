@@ -11,7 +11,7 @@ from hhp import STUDIES_DIR
 from hhp.config import setting
 from hhp.errors import ExpectedError
 from hhp.formats import FEEDS
-from hhp.study_schema import INSTRUMENT_ITEMS, Problem, StudyFile, parse_study_file
+from hhp.study_schema import DEFAULT_ON_BAD_ROWS, INSTRUMENT_ITEMS, Problem, StudyFile, parse_study_file
 
 __all__ = ["FEEDS", "INSTRUMENT_ITEMS", "Problem", "RegistryError", "Study", "load_registry"]
 
@@ -83,7 +83,11 @@ def _study(file: StudyFile) -> Study:
             Timepoint(name, tp.day, tp.window[0], tp.window[1]) for name, tp in file.timepoints.items()
         ),
         primary_outcomes=tuple(p.model_dump() for p in file.primary_outcomes),
-        feeds={name: spec.model_dump(exclude_none=True) for name, spec in file.feeds if spec is not None},
+        feeds={
+            name: {"on_bad_rows": DEFAULT_ON_BAD_ROWS[name]} | spec.model_dump(exclude_none=True)
+            for name, spec in file.feeds
+            if spec is not None
+        },
         generator=dict(file.generator),
     )
 

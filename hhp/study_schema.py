@@ -20,6 +20,16 @@ from hhp.instruments import OUTCOMES
 INSTRUMENT_ITEMS = {"SWEMWBS": 7, "CBI_WORK": 7, "BELONG": 3, "ITQ": 3}
 SCHEMA_FILE = "study.schema.json"
 REJECT_FILE, LOAD_GOOD_ROWS = "reject_file", "load_good_rows"
+# What a row-level fault does when a study file does not say, as a trial's data manager would
+# choose; rows of a type the outcomes never use (absence other than sickness) never reject a file.
+DEFAULT_ON_BAD_ROWS = {
+    "allocation": REJECT_FILE,  # the randomisation list is the trial: a wrong row makes it a wrong list
+    "roster": LOAD_GOOD_ROWS,  # lists all staff: rows of people outside the trial are expected
+    "leavers": REJECT_FILE,  # a leaver left out would count as staying: a biased primary outcome
+    "absence": REJECT_FILE,  # a sickness spell left out would lower absence: likewise
+    "delivery": REJECT_FILE,  # who received the intervention (compliance): a row left out misstates it
+    "survey": REJECT_FILE,  # a bad value usually means a changed export mapping, touching every row
+}
 HR_TIMEPOINT = "period"  # the HR outcomes' one timepoint: the study's HR outcome period
 
 

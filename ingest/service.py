@@ -25,6 +25,7 @@ import pyarrow as pa
 from hhp import ledger
 from hhp.config import Settings, pseudonym_key
 from hhp.faults import fault_point
+from hhp.instruments import SICKNESS_TYPES
 from hhp.pseudonymise import check_key, ensure_key_table, is_control, mask_identifiers, shown_safely
 from hhp.registry import FEEDS, Study, load_registry, sync_registry
 from hhp.spreadsheet import neutralise_sql
@@ -171,9 +172,50 @@ def _unresolved_references(ctx: ParseContext, fmt: str, known: pa.Table) -> list
 
 
 class Finding(Protocol):
+    suite: str
     first_line: int | None
+    lines: tuple[int, ...] | None  # every failing row's line; None if the rule is not row-level
 
     def describe(self) -> str: ...
+
+    def row_reason(self) -> str: ...
+
+
+# The rows of a format the outcomes use, where it has others: a fault in any other row (annual
+# leave, parental leave) never rejects the file; the row is left out and recorded.
+OUTCOME_ROWS = {fmt: f"absence_type = {quote_literal(kind)}" for fmt, kind in SICKNESS_TYPES.items()}
+
+
+def _unused_lines(ctx: ParseContext, fmt: str) -> set[int]:
+    if fmt not in OUTCOME_ROWS:
+        return set()
+    rows = ctx.con.execute(f"select _row_number from parsed where not coalesce({OUTCOME_ROWS[fmt]}, false)")
+    return {line for (line,) in rows.fetchall()}
+
+
+def _row_faults(
+    ctx: ParseContext, fmt: str, findings: Sequence[Finding], good_rows_only: bool
+) -> list[tuple[int, str, str]]:
+    """The rows the landing suite's findings leave out, (line, rule, reason) each; raises
+    FileRejected, naming the first finding, if the feed's rule is reject_file and a row the
+    outcomes use broke one, or if a finding cannot be placed on rows."""
+    if not findings:
+        return []
+    unused = _unused_lines(ctx, fmt)
+    left_out, blocking = [], []
+    for finding in findings:
+        if finding.lines is None:
+            blocking.append(finding)
+            continue
+        if not good_rows_only and any(line not in unused for line in finding.lines):
+            blocking.append(finding)
+        left_out += [(line, finding.suite, finding.row_reason()) for line in finding.lines]
+    if blocking:
+        first = blocking[0]
+        more = f" (and {len(findings) - 1} more finding(s))" if len(findings) > 1 else ""
+        detail = first.describe().rsplit(" [rule: ", 1)[0]
+        raise ctx.rejection(f"{fmt}.landing", detail + more, first.first_line)
+    return left_out
 
 
 # A format's landing suite, run on the parsed file: (connection, table, format, study) ->
@@ -207,19 +249,17 @@ def parse_file(
     )
     ctx.con.execute(f"create temp table parsed as select {select_list} from ({select})")
     _check_date_ranges(ctx, fmt)
-    findings = landing_check(ctx.con, "parsed", fmt, ctx.study)
-    if findings:
-        first = findings[0]
-        more = f" (and {len(findings) - 1} more finding(s))" if len(findings) > 1 else ""
-        detail = first.describe().rsplit(" [rule: ", 1)[0]
-        raise ctx.rejection(f"{fmt}.landing", detail + more, first.first_line)
-    rejected: list[tuple[int, str, str]] = []
+    good_rows_only = ctx.feed_spec.get("on_bad_rows", REJECT_FILE) == LOAD_GOOD_ROWS
+    rejected = _row_faults(ctx, fmt, landing_check(ctx.con, "parsed", fmt, ctx.study), good_rows_only)
     known = known_references()  # only once the file itself is sound: a broken file never waits
     if known is not None:
-        rejected = _unresolved_references(ctx, fmt, known)
-        if rejected and ctx.feed_spec.get("on_bad_rows", REJECT_FILE) != LOAD_GOOD_ROWS:
-            more = f" ({len(rejected)} rows in all)" if len(rejected) > 1 else ""
-            raise ctx.rejection("reference", rejected[0][2] + more, rejected[0][0])
+        unresolved = _unresolved_references(ctx, fmt, known)
+        unused = _unused_lines(ctx, fmt)
+        if not good_rows_only and any(line not in unused for line, _, _ in unresolved):
+            more = f" ({len(unresolved)} rows in all)" if len(unresolved) > 1 else ""
+            raise ctx.rejection("reference", unresolved[0][2] + more, unresolved[0][0])
+        rejected += unresolved
+    rejected = sorted(set(rejected))
     left_out = pa.table({"line": pa.array([line for line, _, _ in rejected], pa.int64())})
     ctx.con.register("left_out", left_out)
     ctx.con.execute(

@@ -57,8 +57,9 @@ TEN_MISTAKES = {
     "unknown format": (
         "mod_ding",
         lambda e: e["feeds"]["delivery"].update(format="exchange_mesage_trace_csv"),
-        "mod_ding.yml: feeds.delivery.format: unknown format 'exchange_mesage_trace_csv'; known for delivery: "
-        "exchange_message_trace_csv, sendgrid_events_jsonl, postal_dispatch_csv, xapi_statements_json",
+        "mod_ding.yml: feeds.delivery.format: unknown format 'exchange_mesage_trace_csv'; "
+        "known for delivery: exchange_message_trace_csv, sendgrid_events_jsonl, postal_dispatch_csv, "
+        "xapi_statements_json",
     ),
     "arms and ratio disagree": (
         "tea_coffee",
@@ -96,7 +97,8 @@ TEN_MISTAKES = {
     "a time zone that is not one": (
         "goal_setting",
         lambda e: e["feeds"]["survey"].update(time_zone="Europe/Londn"),
-        "goal_setting.yml: feeds.survey.time_zone: 'Europe/Londn' is not an IANA time zone (e.g. Europe/London)",
+        "goal_setting.yml: feeds.survey.time_zone: 'Europe/Londn' is not an IANA time zone "
+        "(e.g. Europe/London)",
     ),
     "too few items for an instrument": (
         "goal_setting",
@@ -106,8 +108,8 @@ TEN_MISTAKES = {
     "a number that is not one": (
         "mod_ding",
         lambda e: e.update(hr_period_days="six months"),
-        "mod_ding.yml: hr_period_days: Input should be a valid integer, unable to parse string as an integer, "
-        "not 'six months'",
+        "mod_ding.yml: hr_period_days: Input should be a valid integer, unable to parse string as an "
+        "integer, not 'six months'",
     ),
 }
 
@@ -126,7 +128,8 @@ def test_ten_kinds_of_registry_mistake_each_get_their_own_line_all_in_one_run(tm
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda e: e.update(design="cluster_rct", cluster=None), "cluster: a cluster RCT must name its cluster"),
+        (lambda e: e.update(design="cluster_rct", cluster=None),
+         "cluster: a cluster RCT must name its cluster"),
         (lambda e: e["primary_outcomes"].append({"outcome": "ABS_RATE", "timepoint": "endline"}),
          "primary_outcomes.1.timepoint: ABS_RATE is an HR outcome, at timepoint 'period'"),
         (lambda e: e["timepoints"]["endline"].update(window=[203, 161]),

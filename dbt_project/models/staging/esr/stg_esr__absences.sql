@@ -22,7 +22,7 @@ final as (
         -- absence
         end_date,
         absence_reason,
-        absence_type = 'Sickness' as is_sickness,
+        absence_type = '{{ var("sickness_types")["esr_absence_csv"] }}' as is_sickness,
         coalesce(absence_reason like 'S10%', false) as is_mental_health,
         calendar_days_lost as partner_quantity,
         'CALENDAR_DAYS' as partner_unit,

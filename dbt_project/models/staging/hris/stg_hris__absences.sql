@@ -22,7 +22,7 @@ final as (
         -- absence
         end_date,
         reason as absence_reason,
-        absence_type = 'SICK' as is_sickness,
+        absence_type = '{{ var("sickness_types")["hris_absence_json"] }}' as is_sickness,
         reason in ({{ sql_list(var('mental_health_reasons')) }}) as is_mental_health,
         quantity as partner_quantity,
         unit as partner_unit,
