@@ -364,9 +364,13 @@ def write_analysis(wh: Warehouse, tables: dict[str, pd.DataFrame]) -> None:
                 wh.insert_arrow(f"analysis.{table}", pa.Table.from_pandas(frame, preserve_index=False))
 
 
-def run_analysis(wh: Warehouse) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
-    """Read the marts, analyse them and store the results; returns both, for the report."""
+def run_analysis(
+    wh: Warehouse, withheld: set[str] = frozenset()
+) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """Read the marts, analyse them and store the results; returns both, for the report. The
+    outcomes of studies the quality gate withheld are left out of every estimate and pool."""
     marts = load_marts(wh)
+    marts["outcomes"] = marts["outcomes"][~marts["outcomes"]["study_id"].isin(withheld)]
     tables = analyse(marts)
     write_analysis(wh, tables)
     return marts, tables

@@ -217,6 +217,15 @@ def _quality(wh) -> dict[str, dict]:
     return out
 
 
+def _withheld(wh) -> dict[str, list[str]]:
+    """The studies the latest quality gate withheld, with its reasons (expectations.gate)."""
+    if not wh.table_exists("quality", "withheld_studies"):
+        return {}
+    return {study: reasons.split("\n") for study, reasons in wh.query(
+        "select study_id, reasons from quality.withheld_studies order by study_id"
+    )}  # fmt: skip
+
+
 def _clean(value):
     """A registry value for the page: text neutralised, a missing value (NaN) as None."""
     if isinstance(value, str):
@@ -241,7 +250,8 @@ def build_report(settings: Settings) -> Path:
     with open_warehouse(settings) as wh:
         if not wh.table_exists("marts", "dim_study"):
             raise NothingBuilt("the report")
-        marts, tables = run_analysis(wh)
+        held = _withheld(wh)
+        marts, tables = run_analysis(wh, set(held))
         flow = wh.query_arrow(
             "select study_id, flow_stage, arm, n from reporting.rpt_participant_flow"
         ).to_pandas()
@@ -269,6 +279,7 @@ def build_report(settings: Settings) -> Path:
             "uptake": public_uptake(of["uptake"]),
             "effects": [r for r in exports["effect_estimates"] if r["study_id"] == sid],
             "quality": quality.get(sid, {"counts": {}, "failed": []}),
+            "withheld": held.get(sid, []),
         }
         pages.append(page)
         for name in ("balance", "uptake"):
@@ -287,6 +298,7 @@ def build_report(settings: Settings) -> Path:
         titles=titles,
         plots=forest_plots(effects, pooled),
         pooled=exports["pooled_effects"],
+        withheld={titles.get(sid, sid): reasons for sid, reasons in held.items()},
         release=release,
         built_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )

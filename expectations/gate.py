@@ -12,6 +12,7 @@ and the Data Docs page.
 from __future__ import annotations
 
 import html
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,14 @@ from hhp.warehouse import Warehouse, open_warehouse
 
 CATALOGUE = Path(__file__).with_name("catalogue.yml")
 RESULTS_TABLE = "quality.check_results"
+# the latest gate's decision, read by the report: each withheld study and why (one line a check)
+WITHHELD_TABLE = "quality.withheld_studies"
+WITHHELD_COLUMNS = [
+    ("study_id", "text"),
+    ("reasons", "text"),
+    ("data_release", "text"),
+    ("checked_at", "timestamp"),
+]
 RESULT_COLUMNS = [
     ("check_name", "text"),
     ("study_id", "text"),
@@ -50,6 +59,7 @@ RESULT_COLUMNS = [
     ("checked_at", "timestamp"),
 ]
 NO_DATA = trial.Measure(0, 0, "the study has no loaded data yet", applicable=False)
+log = logging.getLogger(__name__)
 
 
 class GateFailed(ExpectedError):
@@ -146,6 +156,15 @@ def _suite_measures(settings: Settings, wh: Warehouse, study: Study) -> dict[str
     return measures
 
 
+def _for_quarantine(name: str, measure: trial.Measure, held: trial.Measure) -> trial.Measure:
+    """A check that found no rows while some of the study's files are in quarantine: it says so.
+    A "has rows" check still fails (the study has no data to report); any other does not apply."""
+    if not measure.applicable or measure.error or measure.denominator:
+        return measure
+    detail = f"no rows to check: {held.detail.removeprefix('0 of ')}; see `hhp quarantine list`"
+    return trial.Measure(0, 0, detail, applicable=not name.endswith(".has_rows"))
+
+
 def _has_data(wh: Warehouse, study: Study) -> bool:
     rows = wh.query(
         "select count(*) from ops.landed_files where study_id = %s and state = 'loaded'", [study.study_id]
@@ -165,6 +184,9 @@ def run_gate(settings: Settings) -> list[CheckResult]:
             measures = trial.measure_all(wh, study) | _suite_measures(settings, wh, study)
             if not _has_data(wh, study):
                 measures = dict.fromkeys(measures, NO_DATA)
+            held = measures["ingest.files_in_quarantine"]
+            if held.violating:  # a check over nothing says why there is nothing
+                measures = {name: _for_quarantine(name, m, held) for name, m in measures.items()}
             for name, measure in sorted(measures.items()):
                 entry = catalogue[name.split("[")[0]]
                 results.append(
@@ -200,6 +222,13 @@ def _record(wh: Warehouse, results: list[CheckResult], release: str) -> None:
         columns = {name: pa.array([row[i] for row in rows], arrow_type[kind])
                    for i, (name, kind) in enumerate(RESULT_COLUMNS)}  # fmt: skip
         wh.insert_arrow(RESULTS_TABLE, pa.table(columns))
+        wh.ensure_table(WITHHELD_TABLE, WITHHELD_COLUMNS)
+        wh.execute(f"delete from {WITHHELD_TABLE}")
+        for study_id, reasons in sorted(withheld(results).items()):
+            wh.execute(
+                f"insert into {WITHHELD_TABLE} values (%s, %s, %s, %s)",
+                [study_id, "\n".join(reasons), release, now],
+            )
 
 
 def data_docs_path(settings: Settings) -> Path:
@@ -264,16 +293,35 @@ def summary(results: list[CheckResult]) -> list[tuple[str, str, Counter]]:
     return [(study, category, counts) for (study, category), counts in sorted(groups.items())]
 
 
-def enforce(results: list[CheckResult], settings: Settings | None = None) -> None:
+def withheld(results: list[CheckResult]) -> dict[str, list[str]]:
+    """The studies a fatal check failed for, each with the checks that failed and why: they are
+    withheld from the report and the pooled estimates; the other studies are reported."""
+    out: dict[str, list[str]] = {}
+    for r in results:
+        if r.severity == "fatal" and r.status in ("failed", "error"):
+            out.setdefault(r.study_id, []).append(
+                f"{r.check_name}: {r.status}, {r.violating_rows} of {r.denominator}; {r.detail}"
+            )
+    return out
+
+
+def enforce(results: list[CheckResult], settings: Settings | None = None) -> dict[str, list[str]]:
+    """The studies withheld (a fatal check failed for them); raises GateFailed if that leaves no
+    study to report, or if no check passed at all."""
     where = f"\nData Docs: {data_docs_path(settings)}" if settings else ""
-    failed = [r for r in results if r.severity == "fatal" and r.status in ("failed", "error")]
-    if failed:
-        lines = [
-            f"- {r.check_name} [{r.study_id}]: {r.status}, {r.violating_rows} of {r.denominator}; {r.detail}"
-            for r in failed
-        ]
-        raise GateFailed("quality gate failed; the report was not built:\n" + "\n".join(lines) + where)
+    held = withheld(results)
+    with_data = {r.study_id for r in results if r.status != "not_applicable"}
+    if held and with_data <= set(held):
+        lines = [f"{study}: {reason}" for study, reasons in sorted(held.items()) for reason in reasons]
+        raise GateFailed(
+            "quality gate failed for every study with data; the report was not built:\n"
+            + "\n".join(lines)
+            + where
+        )
     if not any(r.status == "passed" for r in results):
         raise GateFailed(
             "quality gate: no check passed (is there any data?); the report was not built" + where
         )
+    for study, reasons in sorted(held.items()):
+        log.warning("quality gate: %s withheld from the report: %s", study, "; ".join(reasons))
+    return held

@@ -189,9 +189,38 @@ def has_rows(wh, study: Study, mart: str) -> Measure:
     return Measure(int(rows == 0), 1, f"{rows} rows")
 
 
+def rows_left_out(wh, study: Study) -> Measure:
+    left_out, rows = _one(
+        wh,
+        "select "
+        "  (select count(*) from ops.rejected_rows as r join ops.landed_files as f "
+        "     on r.file_key = f.file_key and r.sha256 = f.sha256 and f.state = 'loaded' "
+        "   where r.study_id = %s and not (r.feed = 'roster' and r.rule = 'reference')), "
+        "  (select coalesce(sum(rows_loaded + rows_rejected), 0) from ops.landed_files "
+        "   where study_id = %s and state = 'loaded')",
+        [study.study_id, study.study_id],
+    )
+    detail = f"{left_out} of {rows} rows in loaded files left out by a row-level rule (ops.rejected_rows)"
+    return Measure(int(left_out), int(rows), detail)
+
+
+def files_in_quarantine(wh, study: Study) -> Measure:
+    held, files, feeds = _one(
+        wh,
+        "select count(*) filter (where state = 'quarantined'), count(*), "
+        "string_agg(distinct case when state = 'quarantined' then feed end, ', ') "
+        "from ops.landed_files where study_id = %s and state in ('loaded', 'quarantined')",
+        [study.study_id],
+    )
+    where = f" ({feeds})" if held else ""
+    return Measure(int(held), int(files), f"{held} of {files} landed files in quarantine{where}")
+
+
 def measure_all(wh, study: Study) -> dict[str, Measure]:
     """Every SQL check for one study, by check name (catalogue id, [variant])."""
     measures = {
+        "ingest.rows_left_out": rows_left_out(wh, study),
+        "ingest.files_in_quarantine": files_in_quarantine(wh, study),
         "allocation.sample_ratio": sample_ratio(wh, study),
         "allocation.one_arm_per_participant": one_arm_per_participant(wh, study),
         "allocation.cluster_single_arm": cluster_single_arm(wh, study),

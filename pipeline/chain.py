@@ -36,10 +36,10 @@ def build(settings: Settings, full: bool = False, on_node: OnNode | None = None)
 
 
 def gate(settings: Settings):
-    """Run the checks and raise GateFailed if a fatal one fails."""
+    """Run the checks: (results, the studies withheld from the report and why); raises
+    GateFailed if no study is left to report."""
     results = run_gate(settings)
-    enforce(results, settings)
-    return results
+    return results, enforce(results, settings)
 
 
 def report(settings: Settings) -> Path:

@@ -252,7 +252,7 @@ def gate() -> None:
     for r in warnings:
         console.print(f"[yellow]warning[/yellow] {escape(f'{r.check_name} [{r.study_id}]: {r.detail}')}")
     console.print(f"Data Docs: {data_docs_path(settings)}")
-    enforce(results, settings)
+    _say_withheld(enforce(results, settings))
 
 
 @app.command()
@@ -265,6 +265,11 @@ def report() -> None:
     console.print(f"report: {path}")
 
 
+def _say_withheld(held: dict[str, list[str]]) -> None:
+    for study, reasons in sorted(held.items()):
+        console.print(f"[yellow]withheld[/yellow] {study} from the report: {escape('; '.join(reasons))}")
+
+
 def _run_chain(settings) -> Path:
     from pipeline import chain as pipeline  # deferred: the stages import GE, dbt and statsmodels (6 s)
 
@@ -274,13 +279,14 @@ def _run_chain(settings) -> Path:
         scope = pipeline.build(settings, on_node=on_node)
     console.print(f"build ({scope}): dbt models and tests passed")
     with _spinner("quality gate"):
-        results = pipeline.gate(settings)
+        results, held = pipeline.gate(settings)
     counts = Counter(r.status for r in results)
     warnings = sum(r.status == "failed" and r.severity != "fatal" for r in results)
     console.print(
         f"gate: {len(results)} checks, {counts['passed']} passed, {warnings} warning(s), "
         f"{counts['not_applicable']} not applicable; Data Docs in {settings.home / 'data_docs'}"
     )
+    _say_withheld(held)
     with _spinner("building the report"):
         return pipeline.report(settings)
 

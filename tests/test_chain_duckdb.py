@@ -124,7 +124,7 @@ def test_gate_stops_the_chain_on_an_out_of_range_value(duckdb_chain, tmp_path):
     with pytest.raises(GateFailed) as failure:
         enforce(results, broken)
     message = str(failure.value)
-    assert "fct_outcomes.value_in_range[SWEMWBS] [mod_ding]: failed, 1 of" in message
+    assert "mod_ding: fct_outcomes.value_in_range[SWEMWBS]: failed, 1 of" in message
     assert "dim_participant" not in message
     assert f"Data Docs: {broken.home / 'data_docs' / 'index.html'}" in message
 

@@ -1,8 +1,9 @@
 """The quality gate over the five-study demo: clean data passes, each kind of corruption fails
-the right check and stops the chain before the report, and both engines agree."""
+the right check and withholds its study (the others are reported), and both engines agree."""
 
 from __future__ import annotations
 
+import csv
 import shutil
 
 import pytest
@@ -89,7 +90,7 @@ def test_the_clean_demo_passes_with_every_check_in_the_catalogue(clean_results, 
 @pytest.mark.parametrize(
     ("name", "check", "study", "corruption"), CORRUPTIONS, ids=[c[0] for c in CORRUPTIONS]
 )
-def test_each_corruption_fails_its_check_and_stops_the_chain(
+def test_each_corruption_fails_its_check_and_withholds_its_study(
     programme_chain, tmp_path, name, check, study, corruption
 ):
     broken = settings_for(tmp_path / "broken")
@@ -98,12 +99,49 @@ def test_each_corruption_fails_its_check_and_stops_the_chain(
     with open_warehouse(broken) as wh:
         wh.execute(corruption)
 
+    results, withheld = pipeline.gate(broken)
+
+    assert list(withheld) == [study]
+    assert any(reason.startswith(f"{check}: failed") for reason in withheld[study]), withheld
+
+
+def test_a_withheld_study_is_left_out_of_the_report_with_its_reason_and_the_others_reported(
+    programme_chain, tmp_path
+):
+    name, check, study, corruption = next(
+        c for c in CORRUPTIONS if c[1] == "fct_outcomes.value_in_range[CBI_WORK]"
+    )
+    broken = settings_for(tmp_path / "broken")
+    broken.home.mkdir(parents=True)
+    shutil.copyfile(programme_chain.warehouse, broken.warehouse)
+    with open_warehouse(broken) as wh:
+        wh.execute(corruption)
+    pipeline.gate(broken)
+    pipeline.report(broken)
+
+    html = (broken.reports_dir / "programme_report.html").read_text()
+    assert 'class="withheld" id="withheld"' in html and f"{check}: failed, 1 of" in html
+    with open(broken.reports_dir / "effect_estimates.csv", newline="") as handle:
+        reported = {row["study_id"] for row in csv.DictReader(handle)}
+    assert reported == {"mod_ding", "tea_coffee", "gratitude_letters", "goal_setting"}
+    with open_warehouse(broken) as wh:
+        pooled = wh.query(
+            "select timepoint from analysis.pooled_effects where outcome_code = 'CBI_WORK' order by timepoint"
+        )
+    assert pooled == [("endline",)]  # at follow-up dispatch_stories was one of the two studies
+
+
+def test_the_chain_stops_only_when_every_study_is_withheld(programme_chain, tmp_path):
+    broken = settings_for(tmp_path / "broken")
+    broken.home.mkdir(parents=True)
+    shutil.copyfile(programme_chain.warehouse, broken.warehouse)
+    with open_warehouse(broken) as wh:
+        wh.execute("update marts.dim_participant set randomised_on = null")
     with pytest.raises(GateFailed) as failure:
         pipeline.gate(broken)
-        pipeline.report(broken)  # never reached
-
-    assert f"- {check} [{study}]: failed" in str(failure.value)
-    assert not (broken.reports_dir / "programme_report.html").exists()
+    message = str(failure.value)
+    assert message.startswith("quality gate failed for every study with data; the report was not built")
+    assert "gratitude_letters: dim_participant.randomised_on_present: failed" in message
 
 
 @pytest.mark.postgres
