@@ -188,11 +188,12 @@ def _uniqueness(first_row: FirstRow, table, suite_name, expectation, line_column
     )  # fmt: skip
 
 
-def failing_lines(
+def failing_rows(
     rows: Callable[[str], list[tuple]], table: str, expectation, line_column: str
-) -> list[int] | None:
-    """The line of every row that breaks one expectation: for uniqueness, every row of a repeated
-    key (which of them is right cannot be told); None where it has no SQL form."""
+) -> list[tuple[int, int]] | None:
+    """(rowid, line) of every row of a DuckDB table that breaks one expectation (several records
+    may share a line, as a JSON line's nested list does): for uniqueness, every row of a
+    repeated key, since which of them is right cannot be told; None where it has no SQL form."""
     line = quote_identifier(line_column)
     if expectation.expectation_type in UNIQUE:
         kwargs = expectation.configuration.kwargs
@@ -201,13 +202,13 @@ def failing_lines(
         same = " and ".join(f"t.{c} is not distinct from d.{c}" for c in columns)
         grouping = ", ".join(columns)
         sql = (
-            f"select t.{line} from {table} as t join (select {grouping} from {table} where {present} "
-            f"group by {grouping} having count(*) > 1) as d on {same} order by 1"
+            f"select t.rowid, t.{line} from {table} as t join (select {grouping} from {table} "
+            f"where {present} group by {grouping} having count(*) > 1) as d on {same} order by 2, 1"
         )
     else:
         c = compile_expectation(expectation)
         if c is None:
             return None
         broken = f"({c.condition}) and not ({c.skipped}) and ({c.unexpected})"
-        sql = f"select {line} from {table} where {broken} order by 1"
-    return [int(r[0]) for r in rows(sql)]
+        sql = f"select rowid, {line} from {table} where {broken} order by 2, 1"
+    return [(int(rowid), int(number)) for rowid, number in rows(sql)]

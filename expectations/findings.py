@@ -26,7 +26,8 @@ class Finding:
     check: str | None = None  # the catalogue check it implements (the expectation's meta)
     observed: object = None
     shown_as_is: bool = False  # the column holds codes from a closed list, nothing personal
-    lines: tuple[int, ...] | None = None  # every failing row's line, where the rule is row-level
+    # (rowid, line) of every failing row of the parsed file, where the rule is row-level
+    failing_rows: tuple[tuple[int, int], ...] | None = None
 
     def row_reason(self) -> str:
         """Why one row was left out: the rule it broke, no value."""

@@ -1,6 +1,6 @@
 """Landing suites, one per partner format (<format>.landing), run on each parsed file.
 
-Every rule here is row-level: each failing finding carries the lines of the rows that broke it,
+Every rule here is row-level: each failing finding carries the rows that broke it (and lines),
 so that ingest can apply the feed's rule (reject the file, or load the good rows and record the
 others) and never reject a file for rows the outcomes do not use.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import great_expectations.expectations as gxe
 
-from expectations.compiled import failing_lines
+from expectations.compiled import failing_rows
 from expectations.findings import Finding
 from expectations.runner import validate_table
 from hhp.formats import FORMATS
@@ -170,7 +170,7 @@ def landing_expectations(fmt: str, study: Study) -> list:
 def check_landed(con, table: str, fmt: str, study: Study) -> list[Finding]:
     """The format's landing suite over a parsed file (ingest.service.LandingCheck), in
     batches of 100,000 rows so that memory is bounded for a file of any size. A failing
-    finding carries the lines of its rows (None if its rule has no SQL form)."""
+    finding carries its rows, (rowid, line) each (None if its rule has no SQL form)."""
     suite = landing_expectations(fmt, study)
     findings = validate_table(con, table, f"{fmt}.landing", suite, 100_000)
     if findings:  # every rule's failures, not only the first failing step's
@@ -178,8 +178,8 @@ def check_landed(con, table: str, fmt: str, study: Study) -> list[Finding]:
         findings = [f for f in findings if not f.passed]
     for finding, expectation in _matched(findings, suite):
         if expectation is not None and not finding.error:
-            lines = failing_lines(lambda sql: con.execute(sql).fetchall(), table, expectation, "_row_number")
-            finding.lines = tuple(lines) if lines is not None else None
+            rows = failing_rows(lambda sql: con.execute(sql).fetchall(), table, expectation, "_row_number")
+            finding.failing_rows = tuple(rows) if rows is not None else None
     return findings
 
 

@@ -160,21 +160,21 @@ def reference(fmt: str, study: Study) -> tuple[str, str] | None:
     return adapter.reference(study) if hasattr(adapter, "reference") else adapter.REFERENCE
 
 
-def _unresolved_references(ctx: ParseContext, fmt: str, known: pa.Table) -> list[tuple[int, str, str]]:
+def _unresolved_references(ctx: ParseContext, fmt: str, known: pa.Table) -> list[LeftOut]:
     column, target = reference(fmt, ctx.study)
     ctx.con.register("known_references", known)
-    lines = ctx.con.execute(
-        f"select _row_number from parsed where {column} is not null "
-        f"and {column} not in (select ref from known_references) order by _row_number"
+    rows = ctx.con.execute(
+        f"select rowid, _row_number from parsed where {column} is not null "
+        f"and {column} not in (select ref from known_references) order by _row_number, rowid"
     ).fetchall()
     reason = f"column '{column}' names no one in the study's allocation ({target})"
-    return [(line, "reference", reason) for (line,) in lines]
+    return [(rowid, line, "reference", reason) for rowid, line in rows]
 
 
 class Finding(Protocol):
     suite: str
     first_line: int | None
-    lines: tuple[int, ...] | None  # every failing row's line; None if the rule is not row-level
+    failing_rows: tuple[tuple[int, int], ...] | None  # (rowid, line) each; None if not row-level
 
     def describe(self) -> str: ...
 
@@ -185,31 +185,37 @@ class Finding(Protocol):
 # leave, parental leave) never rejects the file; the row is left out and recorded.
 OUTCOME_ROWS = {fmt: f"absence_type = {quote_literal(kind)}" for fmt, kind in SICKNESS_TYPES.items()}
 
+# A row left out of a file: (rowid in the parsed table, physical line, rule, reason)
+LeftOut = tuple[int, int, str, str]
 
-def _unused_lines(ctx: ParseContext, fmt: str) -> set[int]:
+
+def _unused_rows(ctx: ParseContext, fmt: str) -> set[int]:
+    """The rowids of rows the outcomes never use."""
     if fmt not in OUTCOME_ROWS:
         return set()
-    rows = ctx.con.execute(f"select _row_number from parsed where not coalesce({OUTCOME_ROWS[fmt]}, false)")
-    return {line for (line,) in rows.fetchall()}
+    rows = ctx.con.execute(f"select rowid from parsed where not coalesce({OUTCOME_ROWS[fmt]}, false)")
+    return {rowid for (rowid,) in rows.fetchall()}
 
 
 def _row_faults(
     ctx: ParseContext, fmt: str, findings: Sequence[Finding], good_rows_only: bool
-) -> list[tuple[int, str, str]]:
-    """The rows the landing suite's findings leave out, (line, rule, reason) each; raises
-    FileRejected, naming the first finding, if the feed's rule is reject_file and a row the
-    outcomes use broke one, or if a finding cannot be placed on rows."""
+) -> list[LeftOut]:
+    """The rows the landing suite's findings leave out; raises FileRejected, naming the first
+    finding, if the feed's rule is reject_file and a row the outcomes use broke one, or if a
+    finding cannot be placed on rows."""
     if not findings:
         return []
-    unused = _unused_lines(ctx, fmt)
+    unused = _unused_rows(ctx, fmt)
     left_out, blocking = [], []
     for finding in findings:
-        if finding.lines is None:
+        if finding.failing_rows is None:
             blocking.append(finding)
             continue
-        if not good_rows_only and any(line not in unused for line in finding.lines):
+        if not good_rows_only and any(rowid not in unused for rowid, _ in finding.failing_rows):
             blocking.append(finding)
-        left_out += [(line, finding.suite, finding.row_reason()) for line in finding.lines]
+        left_out += [
+            (rowid, line, finding.suite, finding.row_reason()) for rowid, line in finding.failing_rows
+        ]
     if blocking:
         first = blocking[0]
         more = f" (and {len(findings) - 1} more finding(s))" if len(findings) > 1 else ""
@@ -254,19 +260,20 @@ def parse_file(
     known = known_references()  # only once the file itself is sound: a broken file never waits
     if known is not None:
         unresolved = _unresolved_references(ctx, fmt, known)
-        unused = _unused_lines(ctx, fmt)
-        if not good_rows_only and any(line not in unused for line, _, _ in unresolved):
+        unused = _unused_rows(ctx, fmt)
+        if not good_rows_only and any(rowid not in unused for rowid, *_ in unresolved):
             more = f" ({len(unresolved)} rows in all)" if len(unresolved) > 1 else ""
-            raise ctx.rejection("reference", unresolved[0][2] + more, unresolved[0][0])
+            raise ctx.rejection("reference", unresolved[0][3] + more, unresolved[0][1])
         rejected += unresolved
-    rejected = sorted(set(rejected))
-    left_out = pa.table({"line": pa.array([line for line, _, _ in rejected], pa.int64())})
+    first_fault = {}  # a row that broke several rules is left out once, for the first
+    for rowid, line, rule, reason in sorted(rejected, key=lambda r: (r[1], r[0])):
+        first_fault.setdefault(rowid, (line, rule, reason))
+    left_out = pa.table({"row": pa.array(list(first_fault), pa.int64())})
     ctx.con.register("left_out", left_out)
     ctx.con.execute(
-        "create temp view loadable as "
-        "select * from parsed where _row_number not in (select line from left_out)"
+        "create temp view loadable as select * from parsed where rowid not in (select row from left_out)"
     )
-    return rejected
+    return sorted(first_fault.values())
 
 
 MAX_UNDECLARED_NAMES = 200  # a file with thousands of columns is recorded with its first ones

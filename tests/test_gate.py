@@ -120,7 +120,7 @@ def test_a_withheld_study_is_left_out_of_the_report_with_its_reason_and_the_othe
     pipeline.report(broken)
 
     html = (broken.reports_dir / "programme_report.html").read_text()
-    assert 'class="withheld" id="withheld"' in html and f"{check}: failed, 1 of" in html
+    assert 'class="withheld" id="withheld"' in html and f"{check}: failed, 2 of 1080" in html
     with open(broken.reports_dir / "effect_estimates.csv", newline="") as handle:
         reported = {row["study_id"] for row in csv.DictReader(handle)}
     assert reported == {"mod_ding", "tea_coffee", "gratitude_letters", "goal_setting"}
