@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hhp import randomisation
+from hhp.freshness import NO_ALLOCATION, feed_freshness
 from hhp.instruments import ITEM_COLUMNS
 from hhp.registry import Study
 
@@ -216,11 +217,22 @@ def files_in_quarantine(wh, study: Study) -> Measure:
     return Measure(int(held), int(files), f"{held} of {files} landed files in quarantine{where}")
 
 
+def feeds_overdue(wh, study: Study) -> dict[str, Measure]:
+    """One measure per feed with a cadence (hhp.freshness): 1 of 1 when it is overdue."""
+    return {
+        f"ingest.feed_overdue[{f.feed}]": Measure(
+            int(f.overdue), 1, f.detail, applicable=f.detail != NO_ALLOCATION
+        )
+        for f in feed_freshness(wh, study)
+    }
+
+
 def measure_all(wh, study: Study) -> dict[str, Measure]:
     """Every SQL check for one study, by check name (catalogue id, [variant])."""
     measures = {
         "ingest.rows_left_out": rows_left_out(wh, study),
         "ingest.files_in_quarantine": files_in_quarantine(wh, study),
+        **feeds_overdue(wh, study),
         "allocation.sample_ratio": sample_ratio(wh, study),
         "allocation.one_arm_per_participant": one_arm_per_participant(wh, study),
         "allocation.cluster_single_arm": cluster_single_arm(wh, study),

@@ -7,12 +7,16 @@ re-sent under another name is recorded as a duplicate and loads nothing.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pyarrow as pa
 
 from hhp.warehouse import Warehouse
+
+# the extract date stands before the first extension: x_2026-05-31.csv, x_2026-05-31.csv.gz
+EXTRACT_DATE = re.compile(r"_(\d{4}-\d{2}-\d{2})\.[A-Za-z0-9]+(\.gz)?$")
 
 TABLE = "ops.landed_files"
 COLUMNS = [

@@ -12,7 +12,15 @@ from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from hhp.formats import FEEDS, FORMATS, formats_of
 from hhp.instruments import OUTCOMES
@@ -21,15 +29,17 @@ INSTRUMENT_ITEMS = {"SWEMWBS": 7, "CBI_WORK": 7, "BELONG": 3, "ITQ": 3}
 SCHEMA_FILE = "study.schema.json"
 REJECT_FILE, LOAD_GOOD_ROWS = "reject_file", "load_good_rows"
 # What a row-level fault does when a study file does not say, as a trial's data manager would
-# choose; rows of a type the outcomes never use (absence other than sickness) never reject a file.
-DEFAULT_ON_BAD_ROWS = {
-    "allocation": REJECT_FILE,  # the randomisation list is the trial: a wrong row makes it a wrong list
-    "roster": LOAD_GOOD_ROWS,  # lists all staff: rows of people outside the trial are expected
-    "leavers": REJECT_FILE,  # a leaver left out would count as staying: a biased primary outcome
-    "absence": REJECT_FILE,  # a sickness spell left out would lower absence: likewise
-    "delivery": REJECT_FILE,  # who received the intervention (compliance): a row left out misstates it
-    "survey": REJECT_FILE,  # a bad value usually means a changed export mapping, touching every row
+# choose, and why; rows of a type the outcomes never use (absence other than sickness) never
+# reject a file.
+ON_BAD_ROWS_DEFAULTS = {
+    "allocation": (REJECT_FILE, "the randomisation list is the trial: a wrong row makes it a wrong list"),
+    "roster": (LOAD_GOOD_ROWS, "a roster lists all staff: rows for people outside the trial are expected"),
+    "leavers": (REJECT_FILE, "a leaver left out would count as staying: a biased primary outcome"),
+    "absence": (REJECT_FILE, "a sickness spell left out would lower absence: a biased outcome"),
+    "delivery": (REJECT_FILE, "it says who received the intervention: a row left out misstates it"),
+    "survey": (REJECT_FILE, "a bad value usually means a changed export mapping, touching every row"),
 }
+DEFAULT_ON_BAD_ROWS = {feed: rule for feed, (rule, _) in ON_BAD_ROWS_DEFAULTS.items()}
 HR_TIMEPOINT = "period"  # the HR outcomes' one timepoint: the study's HR outcome period
 
 
@@ -50,23 +60,35 @@ class _Strict(BaseModel):
 
 
 class Cadence(_Strict):
-    """How often a feed's files are due, for the freshness check (`hhp status`, the gate)."""
+    """When a feed's files are due, for the freshness check (`hhp status`, the gate's warning)."""
 
-    every_days: PositiveInt | None = Field(None, description="A new file at least this often.")
-    during: Literal["study", "contacts"] = Field(
-        "study",
-        description="While the study runs (to the end of its HR period), or only while its contacts run.",
+    every_days: PositiveInt | None = Field(
+        None, description="A new file at least this often, from randomisation until `until`."
+    )
+    until: Literal["hr_period", "contacts"] = Field(
+        "hr_period",
+        description="The end of the HR outcome period (hr_period_days) or of the scheduled contacts "
+        "(week k's on day 7k): a file extracted on or after it completes the feed.",
     )
     after_window_days: int | None = Field(
-        None, ge=0, description="A file within this many days after each timepoint's window closes."
+        None, ge=0, description="A survey export within this many days after each timepoint's window closes."
     )
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> Cadence:
+        if (self.every_days is None) == (self.after_window_days is None):
+            raise ValueError("a cadence gives either every_days or after_window_days")
+        return self
 
 
 class _Feed(_Strict):
     on_bad_rows: Literal["reject_file", "load_good_rows"] | None = Field(
         None,
-        description="A row that breaks a row-level rule: reject_file quarantines the whole file; "
-        "load_good_rows loads the others and records each row left out with its line and rule.",
+        description="A row that breaks a row-level rule (a duplicate key, a value out of range, an "
+        "unresolved reference): reject_file quarantines the whole file; load_good_rows loads the others "
+        "and records each row left out with its line and rule. Defaults: "
+        + "; ".join(f"{feed} {rule}, as {why}" for feed, (rule, why) in ON_BAD_ROWS_DEFAULTS.items())
+        + ".",
     )
     time_zone: str | None = Field(None, description="IANA zone of timestamps that carry no offset.")
     cadence: Cadence | None = None

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from hhp import ledger
 from hhp.config import Settings, pseudonym_key
 from hhp.faults import fault_point
 from hhp.instruments import SICKNESS_TYPES
+from hhp.ledger import EXTRACT_DATE
 from hhp.pseudonymise import check_key, ensure_key_table, is_control, mask_identifiers, shown_safely
 from hhp.registry import FEEDS, Study, load_registry, sync_registry
 from hhp.spreadsheet import neutralise_sql
@@ -47,8 +47,6 @@ from ingest.landing import LandedFile, open_landing, sha256_of
 
 log = logging.getLogger(__name__)
 
-# the extract date stands before the first extension: x_2026-05-31.csv, x_2026-05-31.csv.gz
-EXTRACT_DATE = re.compile(r"_(\d{4}-\d{2}-\d{2})\.[A-Za-z0-9]+(\.gz)?$")
 LINEAGE = [
     ("_file_key", "text"),
     ("_file_sha256", "text"),

@@ -29,7 +29,8 @@ from ingest.keys import rotate_demo_key
 from ingest.keys import rotate_key as rotate
 from ingest.landing import files_under, open_landing
 from orchestration import local as airflow_local
-from pipeline.status import ledger_status, reconcile
+from pipeline.status import empty_counts as _no_files
+from pipeline.status import freshness, ledger_status, reconcile
 
 # no telemetry from any library, whatever the caller's environment
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -404,24 +405,43 @@ def quarantine_release(
 def status(
     as_json: bool = typer.Option(False, "--json", help="As JSON, for scripts."),
 ) -> None:
-    """Per study and feed: files loaded, quarantined, waiting; exit 1 if they do not reconcile."""
+    """Per study and feed: files loaded, quarantined, waiting, and whether the feed is overdue
+    by its registered cadence; exit 1 if the files do not reconcile."""
 
-    counts = ledger_status(load_settings())
+    settings = load_settings()
+    counts, fresh = ledger_status(settings), freshness(settings)
     check = reconcile(counts)
+    keys = sorted(set(counts) | set(fresh))
     if as_json:
+
+        def feed(key):
+            f = fresh.get(key)
+            due = {"last_file": f.last_file, "last_extract": f.last_extract, "due_by": f.due_by,
+                   "overdue": f.overdue, "freshness": f.detail} if f else {}  # fmt: skip
+            return {"study_id": key[0], "feed": key[1], **counts.get(key, _no_files()), **due}
+
         _print_json({
-            "feeds": [{"study_id": study_id, "feed": feed, **c} for (study_id, feed), c in counts.items()],
+            "feeds": [feed(key) for key in keys],
             "reconciliation": {"holds": check.holds, "landed": check.landed, "loaded": check.loaded,
                                "quarantined": check.quarantined, "waiting": check.waiting,
                                "mismatches": check.mismatches},
         })  # fmt: skip
         raise typer.Exit(0 if check.holds else 1)
-    table = Table("study", "feed", "loaded", "quarantined", "waiting", "rows loaded")
-    for (study_id, feed), c in counts.items():
+    table = Table(
+        "study", "feed", "loaded", "quarantined", "waiting", "rows loaded", "last extract", "due by"
+    )
+    for key in keys:
+        c, f = counts.get(key, _no_files()), fresh.get(key)
+        due = "-" if f is None or f.due_by is None else str(f.due_by)
+        if f is not None and f.overdue:
+            due = f"[red]overdue since {f.due_by}[/red]"
+        last = str(f.last_extract) if f is not None and f.last_extract else "-"
         table.add_row(
-            study_id, feed, str(c["loaded"]), str(c["quarantined"]), str(c["waiting"]), str(c["rows"])
+            *key, str(c["loaded"]), str(c["quarantined"]), str(c["waiting"]), str(c["rows"]), last, due
         )
     console.print(table)
+    for f in (f for f in fresh.values() if f.overdue):
+        console.print(f"[yellow]overdue[/yellow] {f.study_id}/{f.feed}: {escape(f.detail)}")
     summary = (f"{check.landed} landed = {check.loaded} loaded + {check.quarantined} quarantined "
                f"+ {check.waiting} waiting")  # fmt: skip
     if not check.holds:

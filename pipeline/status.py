@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from hhp import ledger
 from hhp.config import Settings
+from hhp.freshness import Freshness, feed_freshness
+from hhp.registry import load_registry
 from hhp.warehouse import open_warehouse
 from ingest.landing import open_landing
 
@@ -19,13 +21,20 @@ def _group(key: str) -> tuple[str, str]:
     return (parts[0], parts[1]) if len(parts) == 3 else ("?", "?")
 
 
-def _empty() -> dict[str, int]:
+def empty_counts() -> dict[str, int]:
     return {"loaded": 0, "quarantined": 0, "released": 0, "waiting": 0, "rows": 0, "archived": 0,
             "in_quarantine": 0}  # fmt: skip
 
 
+def freshness(settings: Settings) -> dict[tuple[str, str], Freshness]:
+    """Per study and feed with a cadence: its last file, extract date and whether it is overdue."""
+    registry = load_registry()
+    with open_warehouse(settings) as wh:
+        return {(f.study_id, f.feed): f for study in registry.values() for f in feed_freshness(wh, study)}
+
+
 def ledger_status(settings: Settings) -> Counts:
-    counts: Counts = defaultdict(_empty)
+    counts: Counts = defaultdict(empty_counts)
     with open_warehouse(settings) as wh:
         # grouped by where the file landed, as the folders are: a file of an unknown study
         # has no study in the ledger, but it has its landing path
