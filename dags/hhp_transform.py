@@ -15,6 +15,7 @@ from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavi
 
 from hhp import DBT_PROJECT_DIR
 from hhp.config import load_settings
+from hhp.registry import load_registry
 from orchestration.wiring import MARTS_BUILT, RAW_ASSETS, START_DATE, WAREHOUSE_POOL, task_defaults
 from transform.dbt import dbt_env, project_manifest
 
@@ -57,8 +58,6 @@ def hhp_transform():
     @task
     def check_registry() -> int:
         """Refuse to build on a registry with problems (every one listed in the error)."""
-        from hhp.registry import load_registry  # deferred: a task's imports, not the DAG parse's
-
         return len(load_registry())
 
     @task(outlets=[MARTS_BUILT])

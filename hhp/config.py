@@ -97,6 +97,12 @@ class Settings:
         "(`hhp infra up` writes it to `$HHP_HOME/infra.env`)",
         value="",
     )
+    task_retries: str = _setting(
+        "HHP_TASK_RETRIES",
+        "2",
+        "Airflow: how often a failed task is retried before it fails and alerts",
+        value="",
+    )
     pg_admin_url: str = _setting(
         "HHP_PG_ADMIN_URL",
         "none",

@@ -1,5 +1,6 @@
 """The platform's servers on one machine, for the end-to-end test and the latency benchmark:
-a moto server as S3 and SQS, and `hhp airflow`, each on 127.0.0.1 and stopped on exit."""
+a moto server as S3 and SQS, `hhp airflow`, and a mail server and a webhook receiver for the
+alerts, each on 127.0.0.1 and stopped on exit."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -76,6 +78,15 @@ class AirflowApi:
     def dag_runs(self, dag_id: str = "~") -> list[dict]:
         return self.get(f"/dags/{dag_id}/dagRuns?limit=100&order_by=start_date")["dag_runs"]
 
+    def trigger(self, dag_id: str) -> str:
+        """Start a run of the DAG now; its run id."""
+        request = urllib.request.Request(
+            f"{self.base}/dags/{dag_id}/dagRuns", data=json.dumps({"logical_date": None}).encode(),
+            headers={"Content-Type": "application/json"}, method="POST",
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())["dag_run_id"]
+
     def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
         return self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=500")["task_instances"]
 
@@ -131,3 +142,76 @@ def aws_test_environment(endpoint_url: str) -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_DEFAULT_REGION": "eu-west-2",
     }
+
+
+class _Received(list):
+    port: int
+
+
+@contextmanager
+def local_smtp() -> Iterator[_Received]:
+    """A mail server on 127.0.0.1 that accepts every message (no TLS, no login) and keeps each
+    one's text in the list it yields."""
+    import socketserver
+
+    received = _Received()
+
+    class Session(socketserver.StreamRequestHandler):
+        def reply(self, line: str) -> None:
+            self.wfile.write(line.encode() + b"\r\n")
+
+        def handle(self) -> None:
+            self.reply("220 127.0.0.1 hhp test mail server")
+            while line := self.rfile.readline():
+                verb = line.decode("utf-8", "replace").strip().split(" ")[0].upper()
+                if verb == "EHLO":
+                    self.wfile.write(b"250-127.0.0.1\r\n250 8BITMIME\r\n")
+                elif verb == "DATA":
+                    self.reply("354 end with <CRLF>.<CRLF>")
+                    lines = []
+                    while (body := self.rfile.readline()) not in (b".\r\n", b".\n", b""):
+                        lines.append(body)
+                    received.append(b"".join(lines).decode("utf-8", "replace"))
+                    self.reply("250 queued")
+                elif verb == "QUIT":
+                    self.reply("221 bye")
+                    return
+                else:  # HELO, MAIL, RCPT, RSET, NOOP
+                    self.reply("250 OK")
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Session)
+    received.port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def local_webhook() -> Iterator[_Received]:
+    """An HTTP server on 127.0.0.1 that answers every POST 200 and keeps (path, JSON body)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received = _Received()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            received.append((self.path, json.loads(body or b"null")))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args) -> None:  # quiet
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    received.port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield received
+    finally:
+        server.shutdown()
+        server.server_close()

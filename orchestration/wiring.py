@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import Asset, AssetWatcher
@@ -10,32 +9,24 @@ from airflow.sdk import Asset, AssetWatcher
 from hhp.config import setting
 from hhp.formats import FORMATS
 from orchestration import WAREHOUSE_POOL
+from orchestration.alerts import FailureAlert
 
 START_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)  # noqa: UP017
 
 
-def notify_failure(context) -> None:
-    """Failure callback: one log line naming the DAG, task and try (the alerting hook point)."""
-    ti = context.get("task_instance")
-    logging.getLogger("hhp.alerts").error(
-        "task failed: %s.%s (try %s)",
-        getattr(ti, "dag_id", "?"),
-        getattr(ti, "task_id", "?"),
-        getattr(ti, "try_number", "?"),
-    )
-
-
 def task_defaults(owner: str, pool: str | None = WAREHOUSE_POOL) -> dict:
-    """Every task: a named owning team, two retries with exponential backoff, an alert on
-    failure, and (unless pool=None) a slot of the warehouse pool."""
+    """Every task: a named owning team, retries with exponential backoff (HHP_TASK_RETRIES, 2
+    by default), an alert on failure (orchestration.alerts: email and webhook), and (unless
+    pool=None) a slot of the warehouse pool."""
+    retries = setting("task_retries")
     return {
         "owner": owner,
         **({"pool": pool} if pool else {}),
-        "retries": 2,
+        "retries": int(retries) if retries.isdigit() else 2,
         "retry_delay": timedelta(seconds=30),
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=10),
-        "on_failure_callback": notify_failure,
+        "on_failure_callback": FailureAlert(),
     }
 
 

@@ -16,10 +16,10 @@ from ingest.landing import open_landing
 from .conftest import CHROMIUM, run_chromium, settings_for
 
 pytestmark = pytest.mark.slow
-DAG_IDS = ("hhp_ingest", "hhp_transform", "hhp_gate", "hhp_report")
+DAG_IDS = ("hhp_ingest", "hhp_transform", "hhp_gate", "hhp_report", "hhp_freshness")
 STUDY = "gratitude_letters"
 CHAIN_SECONDS = 1200  # the folder is polled every 2 minutes; a bound, not a target
-PARSE_SECONDS = 180  # for the dag-processor's first parse of all four DAGs, unpaused
+PARSE_SECONDS = 180  # for the dag-processor's first parse of all five DAGs, unpaused
 
 
 def _ui_dom(url: str, profile, screenshot) -> str:
