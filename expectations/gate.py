@@ -11,7 +11,6 @@ and the Data Docs page.
 
 from __future__ import annotations
 
-import html
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from pathlib import Path
 import pyarrow as pa
 import yaml
 
-from expectations import compiled, trial
+from expectations import compiled, data_docs, trial
 from expectations.findings import Finding
 from expectations.marts import SUITES
 from expectations.runner import validate_query, validate_table
@@ -197,7 +196,8 @@ def run_gate(settings: Settings) -> list[CheckResult]:
                     )
                 )  # fmt: skip
         _record(wh, results, release)
-    write_data_docs(settings, results, release)
+        trends = data_docs.history(wh)
+    write_data_docs(settings, results, release, trends)
     return results
 
 
@@ -235,53 +235,15 @@ def data_docs_path(settings: Settings) -> Path:
     return settings.home / "data_docs" / "index.html"
 
 
-def write_data_docs(settings: Settings, results: list[CheckResult], release: str) -> Path:
-    """One self-contained page: per study, every check with its category, status and figures."""
-    catalogue = load_catalogue()
-    colours = {"passed": "#1b7f3b", "failed": "#b00020", "error": "#b00020", "not_applicable": "#777"}
-    sections = []
-    for study_id in sorted({r.study_id for r in results}):
-        rows = []
-        for r in sorted(
-            (r for r in results if r.study_id == study_id), key=lambda r: (r.category, r.check_name)
-        ):
-            entry = catalogue[r.catalogue_id]
-            pct = f"{r.percentage:.2f}%" if r.percentage is not None else ""
-            why = (
-                f"<br><small>threshold: {html.escape(entry.justification)}</small>"
-                if entry.justification
-                else ""
-            )
-            rows.append(
-                f"<tr><td>{html.escape(r.category)} / {html.escape(r.subcategory)}</td>"
-                f"<td><b>{html.escape(r.check_name)}</b><br><small>{html.escape(entry.description)}</small>{why}</td>"
-                f"<td>{r.level}</td><td>{r.severity}</td>"
-                f"<td style='color:{colours.get(r.status, '#000')}'><b>{r.status}</b></td>"
-                f"<td>{r.violating_rows} / {r.denominator}</td><td>{pct}</td><td>{r.threshold:g}%</td>"
-                f"<td>{html.escape(r.detail)}</td></tr>"
-            )
-        counts = Counter(r.status for r in results if r.study_id == study_id)
-        summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-        sections.append(
-            f"<h2 id='{html.escape(study_id, quote=True)}'>{html.escape(study_id)}</h2>"
-            f"<p>{summary}</p><table>"
-            "<tr><th>category</th><th>check</th><th>level</th><th>severity</th><th>status</th>"
-            "<th>violating / denominator</th><th>%</th><th>threshold</th><th>figures</th></tr>"
-            + "".join(rows)
-            + "</table>"
-        )
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Data quality: analysis_ready</title>"
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;width:100%}"
-        "td,th{border:1px solid #ccc;padding:4px;vertical-align:top;font-size:13px}</style></head><body>"
-        f"<h1>Data quality before analysis</h1><p>Data release {html.escape(release)}, checked "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Checks and thresholds: expectations/catalogue.yml.</p>"
-        + "".join(sections)
-        + "</body></html>"
-    )
+def write_data_docs(settings: Settings, results: list[CheckResult], release: str, trends=None) -> Path:
+    """The one self-contained page (expectations.data_docs): the summary, then every check with
+    its figures and its history across data releases."""
+    page = data_docs.render(results, load_catalogue(), release, trends or {})
     path = data_docs_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
+    partial = path.with_suffix(".html.partial")
+    partial.write_text(page, encoding="utf-8")
+    partial.replace(path)
     return path
 
 
