@@ -31,6 +31,7 @@ from ingest.landing import files_under, open_landing
 from orchestration import local as airflow_local
 from pipeline.status import empty_counts as _no_files
 from pipeline.status import freshness, ledger_status, reconcile
+from transform.dbt import write_docs
 
 # no telemetry from any library, whatever the caller's environment
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -254,6 +255,15 @@ def gate() -> None:
         console.print(f"[yellow]warning[/yellow] {escape(f'{r.check_name} [{r.study_id}]: {r.detail}')}")
     console.print(f"Data Docs: {data_docs_path(settings)}")
     _say_withheld(enforce(results, settings))
+
+
+@app.command()
+def docs() -> None:
+    """dbt's documentation of every model and column, the public interface (marts, reporting
+    views) and who reads what (exposures), as one static page that opens offline."""
+    with _spinner("dbt docs"):
+        path = write_docs(load_settings())
+    console.print(f"docs: {path}")
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from hhp import DBT_PROJECT_DIR
 from hhp.config import Settings
-from hhp.errors import ExpectedError
+from hhp.errors import ExpectedError, NothingBuilt
 from hhp.faults import dbt_fault_points, fault_point
 from hhp.pseudonymise import current_fingerprint
 from hhp.registry import registry_dir
@@ -169,3 +170,34 @@ def _release_duckdb() -> None:
         if manager._ENV is not None:
             manager._ENV.close()
             manager._ENV = None
+
+
+# dbt's documentation page may load nothing from outside (its tracker included): the copy we
+# hand out carries a policy that refuses every load; what it needs is inline in the page.
+DOCS_POLICY = (
+    "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
+    "img-src data:; font-src data:"
+)
+
+
+def write_docs(settings: Settings) -> Path:
+    """dbt's documentation of the project and the warehouse as one static page, offline:
+    $HHP_HOME/docs/index.html. Needs the models built (the catalogue reads their columns)."""
+    settings = settings.transformer
+    with open_warehouse(settings) as wh:
+        if not wh.table_exists("marts", "dim_study"):
+            raise NothingBuilt("the documentation")
+    run_dbt(settings, "docs", "generate", "--static")
+    page = (settings.home / "dbt" / "target" / "static_index.html").read_text(encoding="utf-8")
+    policy = f'<meta http-equiv="Content-Security-Policy" content="{DOCS_POLICY}">'
+    page = page.replace("<head>", f"<head>{policy}", 1)
+    # two slips of dbt-docs' page that a browser reports as console errors: a favicon whose path
+    # was never filled in, and icons linked before Angular fills in their (local) fragment
+    page = re.sub(r"<link rel=\"shortcut icon\" href=\"\$\{require\([^)]*\)\}\"/>", "", page)
+    page = page.replace('xlink:href="{{ getIcon(', 'ng-attr-xlink:href="{{ getIcon(')
+    path = settings.home / "docs" / "index.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".html.partial")
+    partial.write_text(page, encoding="utf-8")
+    partial.replace(path)
+    return path
