@@ -52,7 +52,12 @@ wheel-demo: $(STAMP)
 	$(VENV)/bin/uv build --quiet --wheel --out-dir "$$tmp/dist"; rm -rf build; \
 	UV_PYTHON_DOWNLOADS=never $(VENV)/bin/uv venv --quiet --python $(PYTHON) "$$tmp/venv"; \
 	$(VENV)/bin/uv pip install --quiet --python "$$tmp/venv/bin/python" -c requirements.lock "$$tmp"/dist/*.whl; \
-	cd "$$tmp" && env -u PYTHONPATH HHP_HOME="$$tmp/home" "$$tmp/venv/bin/hhp" demo
+	home="$$tmp/a-platform-home-whose-path-is-longer-than-eighty-columns-so-that-wrapping-would-show"; \
+	cd "$$tmp" && env -u PYTHONPATH HHP_HOME="$$home" "$$tmp/venv/bin/hhp" demo > "$$tmp/demo.out" || \
+	{ cat "$$tmp/demo.out"; exit 1; }; \
+	cat "$$tmp/demo.out"; \
+	grep -qx "report: *$$home/reports/programme_report.html" "$$tmp/demo.out" || \
+	{ echo "wheel-demo: the demo's output to a file cut or wrapped the report's path"; exit 1; }
 
 # Re-resolve the pinned lock from pyproject.toml, every extra included (needs the package index).
 lock: $(STAMP)

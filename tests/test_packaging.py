@@ -59,3 +59,32 @@ def test_airflow_cosmos_and_moto_are_extras_not_runtime():
     assert not re.search(r"airflow|cosmos|moto|pytest", runtime)
     extras = project["optional-dependencies"]
     assert any("apache-airflow" in r for r in extras["airflow"]) and any("moto" in r for r in extras["test"])
+
+
+def test_the_wheel_carries_every_file_the_platform_reads(tmp_path):
+    """The dbt project (models, their yml and doc blocks, seeds, macros), the registry and its
+    schema, the suites' catalogue and the templates: all inside the wheel."""
+    import subprocess
+    import zipfile
+
+    import shutil
+
+    # from a clean copy: setuptools would reuse a build/ folder left in the checkout
+    source = tmp_path / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "target", "logs",
+                                                                "__pycache__", "*.egg-info", ".hhp"))  # fmt: skip
+    subprocess.run([str(Path(sys.executable).parent / "uv"), "build", "--quiet", "--wheel", "--out-dir",
+                    str(tmp_path / "dist")], cwd=source, check=True)  # fmt: skip
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    carried = set(zipfile.ZipFile(wheel).namelist())
+    wanted = {
+        f"hhp/dbt_project/{p.relative_to(REPO / 'dbt_project').as_posix()}"
+        for p in (REPO / "dbt_project").rglob("*")
+        if p.is_file() and p.suffix in (".sql", ".yml", ".md", ".csv") and p.parts[len(REPO.parts) + 1]
+        not in ("target", "logs")
+    } | {f"hhp/studies/{p.name}" for p in (REPO / "studies").iterdir() if p.is_file()} | {
+        f"{p.relative_to(REPO).as_posix()}" for p in [*(REPO / "expectations").rglob("*.j2"),
+                                                      *(REPO / "analysis").rglob("*.j2"),
+                                                      REPO / "expectations" / "catalogue.yml"]
+    }  # fmt: skip
+    assert wanted - carried == set()
