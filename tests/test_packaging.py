@@ -64,15 +64,16 @@ def test_airflow_cosmos_and_moto_are_extras_not_runtime():
 def test_the_wheel_carries_every_file_the_platform_reads(tmp_path):
     """The dbt project (models, their yml and doc blocks, seeds, macros), the registry and its
     schema, the suites' catalogue and the templates: all inside the wheel."""
+    import shutil
     import subprocess
     import zipfile
 
-    import shutil
-
     # from a clean copy: setuptools would reuse a build/ folder left in the checkout
     source = tmp_path / "source"
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "target", "logs",
-                                                                "__pycache__", "*.egg-info", ".hhp"))  # fmt: skip
+    skipped = shutil.ignore_patterns(
+        ".venv", ".git", "build", "target", "logs", "__pycache__", "*.egg-info", ".hhp"
+    )
+    shutil.copytree(REPO, source, ignore=skipped)
     subprocess.run([str(Path(sys.executable).parent / "uv"), "build", "--quiet", "--wheel", "--out-dir",
                     str(tmp_path / "dist")], cwd=source, check=True)  # fmt: skip
     (wheel,) = (tmp_path / "dist").glob("*.whl")
