@@ -160,7 +160,7 @@ def _for_quarantine(name: str, measure: trial.Measure, held: trial.Measure) -> t
     A "has rows" check still fails (the study has no data to report); any other does not apply."""
     if not measure.applicable or measure.error or measure.denominator:
         return measure
-    detail = f"no rows to check: {held.detail.removeprefix('0 of ')}; see `hhp quarantine list`"
+    detail = f"no rows to check: {held.detail}; see `hhp quarantine list`"
     return trial.Measure(0, 0, detail, applicable=not name.endswith(".has_rows"))
 
 

@@ -36,6 +36,8 @@ COMMANDS = {
     "quarantine release": ["quarantine", "release", "a/b/c_2026-01-01.csv", "--reason", "fixed"],
     "rotate-key": ["rotate-key"],
     "infra roles": ["infra", "roles"],
+    "docs": ["docs"],
+    "airflow": ["airflow", "--port", "1"],
 }
 
 
@@ -82,7 +84,9 @@ def test_at_debug_level_the_traceback_is_kept(tmp_path):
     assert isinstance(result.exception, RegistryError)
 
 
-@pytest.mark.parametrize("command", ["ingest", "status", "quarantine list", "quarantine release", "build"])
+@pytest.mark.parametrize(
+    "command", ["ingest", "status", "quarantine list", "quarantine release", "build", "docs"]
+)
 def test_a_warehouse_that_refuses_the_connection_is_one_line(command, tmp_path):
     env = {"HHP_WAREHOUSE": "postgresql://hhp_loader@127.0.0.1:1/hhp", "HHP_PSEUDONYM_KEY": "k" * 64}
     result = _run(COMMANDS[command], tmp_path, env)
@@ -139,4 +143,6 @@ def test_output_to_a_file_or_a_pipe_is_never_wrapped_or_cut(tmp_path, generated)
     assert result.exit_code == 0, result.output
     assert f"landed 1 files in {home / 'landing'}\n" in result.output
     status = runner.invoke(app, ["status"], env={"HHP_HOME": str(home), "COLUMNS": "40"})
-    assert any(line.split("│")[1:3] == [f" {STUDY} ", " allocation "] for line in status.output.splitlines())
+    cells = [[cell.strip() for cell in line.split("│")[1:-1]] for line in status.output.splitlines()]
+    assert [STUDY, "allocation", "0", "0", "1"] in [row[:5] for row in cells]  # waiting
+    assert "gratitude_letters" in [row[0] for row in cells if row]  # the longest study name, whole

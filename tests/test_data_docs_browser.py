@@ -27,11 +27,15 @@ def test_data_docs_show_the_summary_and_a_trend_for_each_check_after_two_release
     shutil.copytree(generated / STUDY, first / STUDY)
     (first / LAST).unlink()  # the follow-up survey comes in the second data release
     settings = settings_for(tmp_path / "home")
+    progress = []  # what a terminal's progress bar is told: (nodes done, nodes in all, node)
     for tree in (first / STUDY, generated / LAST):
         land_tree(settings, tree)
         pipeline.ingest(settings)
-        pipeline.build(settings)
+        pipeline.build(settings, on_node=lambda *node: progress.append(node))
         results, _ = pipeline.gate(settings)
+    full = progress[: next(i for i, (done, total, _) in enumerate(progress) if done == total) + 1]
+    assert [done for done, _, _ in full] == list(range(1, len(full) + 1)) and full[-1][1] == len(full) > 50
+    assert "fct_outcomes" in {name for _, _, name in full}
 
     page = data_docs_path(settings)
     screenshot = settings.home / "data_docs.png"

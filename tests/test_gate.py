@@ -131,6 +131,32 @@ def test_a_withheld_study_is_left_out_of_the_report_with_its_reason_and_the_othe
     assert pooled == [("endline",)]  # at follow-up dispatch_stories was one of the two studies
 
 
+def test_a_check_over_a_table_emptied_by_quarantine_says_so(programme_chain, tmp_path):
+    """tea_coffee's absence files in quarantine: the absence checks say why they have no rows,
+    not "0 of 0" failed, and the study is reported, with a warning for the files held."""
+    broken = settings_for(tmp_path / "broken")
+    broken.home.mkdir(parents=True)
+    shutil.copyfile(programme_chain.warehouse, broken.warehouse)
+    with open_warehouse(broken) as wh:
+        wh.execute(
+            "update ops.landed_files set state = 'quarantined' "
+            "where study_id = 'tea_coffee' and feed = 'absence'"
+        )
+        wh.execute("delete from marts.fct_absence_spells where study_id = 'tea_coffee'")
+
+    results, withheld = pipeline.gate(broken)
+
+    by_name = {r.check_name: r for r in results if r.study_id == "tea_coffee"}
+    absence = by_name["hr.absence_within_employment"]
+    assert absence.status == "not_applicable"
+    assert absence.detail == (
+        "no rows to check: 2 of 17 landed files in quarantine (absence); see `hhp quarantine list`"
+    )
+    assert by_name["ingest.files_in_quarantine"].status == "failed"  # a warning
+    assert by_name["ingest.files_in_quarantine"].severity == "warning"
+    assert "tea_coffee" not in withheld
+
+
 def test_the_chain_stops_only_when_every_study_is_withheld(programme_chain, tmp_path):
     broken = settings_for(tmp_path / "broken")
     broken.home.mkdir(parents=True)
