@@ -119,5 +119,5 @@ def test_a_file_quarantined_for_a_real_reason_is_released_after_its_rule_changes
 
     status = json.loads(_hhp(env, "status", "--json").output)
     assert status["reconciliation"]["holds"] and status["reconciliation"]["quarantined"] == 0
-    roster = next(f for f in status["feeds"] if f["feed"] == "roster")
+    roster = next(f for f in status["feeds"] if (f["study_id"], f["feed"]) == (STUDY, "roster"))
     assert (roster["loaded"], roster["released"], roster["quarantined"]) == (1, 2, 0)
