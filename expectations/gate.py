@@ -161,7 +161,7 @@ def _for_quarantine(name: str, measure: trial.Measure, held: trial.Measure) -> t
     if not measure.applicable or measure.error or measure.denominator:
         return measure
     detail = f"no rows to check: {held.detail}; see `hhp quarantine list`"
-    return trial.Measure(0, 0, detail, applicable=not name.endswith(".has_rows"))
+    return trial.Measure(0, 0, detail, applicable=name.endswith(".has_rows"))
 
 
 def _has_data(wh: Warehouse, study: Study) -> bool:

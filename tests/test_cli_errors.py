@@ -116,7 +116,10 @@ def test_a_warehouse_locked_by_another_process_is_one_line(tmp_path):
 
 
 @pytest.mark.parametrize("command", ["land", "ingest", "status"])
-def test_missing_aws_credentials_are_one_line(command, tmp_path):
+def test_missing_aws_credentials_are_one_line(command, tmp_path, monkeypatch):
+    import boto3
+
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # an earlier test's session keeps its credentials
     (tmp_path / "a" / "roster").mkdir(parents=True)
     (tmp_path / "a" / "roster" / "r_2026-01-31.csv").write_text("x\n")
     args = ["land", str(tmp_path / "a")] if command == "land" else COMMANDS[command]
