@@ -149,6 +149,18 @@ class _Received(list):
 
 
 @contextmanager
+def _serving(server, received: _Received) -> Iterator[None]:
+    """Serve on a thread until the block ends; the port it listens on goes to `received`."""
+    received.port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
 def local_smtp() -> Iterator[_Received]:
     """A mail server on 127.0.0.1 that accepts every message (no TLS, no login) and keeps each
     one's text in the list it yields."""
@@ -179,14 +191,8 @@ def local_smtp() -> Iterator[_Received]:
                 else:  # HELO, MAIL, RCPT, RSET, NOOP
                     self.reply("250 OK")
 
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Session)
-    received.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with _serving(socketserver.ThreadingTCPServer(("127.0.0.1", 0), Session), received):
         yield received
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @contextmanager
@@ -207,11 +213,5 @@ def local_webhook() -> Iterator[_Received]:
         def log_message(self, *args) -> None:  # quiet
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    received.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with _serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler), received):
         yield received
-    finally:
-        server.shutdown()
-        server.server_close()

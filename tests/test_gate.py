@@ -67,6 +67,14 @@ CORRUPTIONS = [
 ]  # fmt: skip
 
 
+def _copy_of(chain, tmp_path):
+    """Settings for a copy of the chain's warehouse, to corrupt."""
+    copy = settings_for(tmp_path / "broken")
+    copy.home.mkdir(parents=True)
+    shutil.copyfile(chain.warehouse, copy.warehouse)
+    return copy
+
+
 def _statuses(settings) -> dict[tuple[str, str], tuple]:
     return {
         (r.check_name, r.study_id): (r.status, r.violating_rows, r.denominator) for r in run_gate(settings)
@@ -93,9 +101,7 @@ def test_the_clean_demo_passes_with_every_check_in_the_catalogue(clean_results, 
 def test_each_corruption_fails_its_check_and_withholds_its_study(
     programme_chain, tmp_path, name, check, study, corruption
 ):
-    broken = settings_for(tmp_path / "broken")
-    broken.home.mkdir(parents=True)
-    shutil.copyfile(programme_chain.warehouse, broken.warehouse)
+    broken = _copy_of(programme_chain, tmp_path)
     with open_warehouse(broken) as wh:
         wh.execute(corruption)
 
@@ -111,9 +117,7 @@ def test_a_withheld_study_is_left_out_of_the_report_with_its_reason_and_the_othe
     name, check, study, corruption = next(
         c for c in CORRUPTIONS if c[1] == "fct_outcomes.value_in_range[CBI_WORK]"
     )
-    broken = settings_for(tmp_path / "broken")
-    broken.home.mkdir(parents=True)
-    shutil.copyfile(programme_chain.warehouse, broken.warehouse)
+    broken = _copy_of(programme_chain, tmp_path)
     with open_warehouse(broken) as wh:
         wh.execute(corruption)
     pipeline.gate(broken)
@@ -134,9 +138,7 @@ def test_a_withheld_study_is_left_out_of_the_report_with_its_reason_and_the_othe
 def test_a_check_over_a_table_emptied_by_quarantine_says_so(programme_chain, tmp_path):
     """tea_coffee's absence files in quarantine: the absence checks say why they have no rows,
     not "0 of 0" failed, and the study is reported, with a warning for the files held."""
-    broken = settings_for(tmp_path / "broken")
-    broken.home.mkdir(parents=True)
-    shutil.copyfile(programme_chain.warehouse, broken.warehouse)
+    broken = _copy_of(programme_chain, tmp_path)
     with open_warehouse(broken) as wh:
         wh.execute(
             "update ops.landed_files set state = 'quarantined' "
@@ -158,9 +160,7 @@ def test_a_check_over_a_table_emptied_by_quarantine_says_so(programme_chain, tmp
 
 
 def test_the_chain_stops_only_when_every_study_is_withheld(programme_chain, tmp_path):
-    broken = settings_for(tmp_path / "broken")
-    broken.home.mkdir(parents=True)
-    shutil.copyfile(programme_chain.warehouse, broken.warehouse)
+    broken = _copy_of(programme_chain, tmp_path)
     with open_warehouse(broken) as wh:
         wh.execute("update marts.dim_participant set randomised_on = null")
     with pytest.raises(GateFailed) as failure:
