@@ -187,12 +187,16 @@ OUTCOME_ROWS = {fmt: f"absence_type = {quote_literal(kind)}" for fmt, kind in SI
 LeftOut = tuple[int, int, str, str]
 
 
-def _unused_rows(ctx: ParseContext, fmt: str) -> set[int]:
-    """The rowids of rows the outcomes never use."""
+def _rejects_file(ctx: ParseContext, fmt: str, rowids: Sequence[int], good_rows_only: bool) -> bool:
+    """Whether faulty rows reject the file: under reject_file, any of them that the outcomes use
+    does; under load_good_rows, none does. Asked only of a file with faults."""
+    if good_rows_only or not rowids:
+        return False
     if fmt not in OUTCOME_ROWS:
-        return set()
+        return True
     rows = ctx.con.execute(f"select rowid from parsed where not coalesce({OUTCOME_ROWS[fmt]}, false)")
-    return {rowid for (rowid,) in rows.fetchall()}
+    unused = {rowid for (rowid,) in rows.fetchall()}
+    return any(rowid not in unused for rowid in rowids)
 
 
 def _row_faults(
@@ -203,13 +207,12 @@ def _row_faults(
     finding cannot be placed on rows."""
     if not findings:
         return []
-    unused = _unused_rows(ctx, fmt)
     left_out, blocking = [], []
     for finding in findings:
         if finding.failing_rows is None:
             blocking.append(finding)
             continue
-        if not good_rows_only and any(rowid not in unused for rowid, _ in finding.failing_rows):
+        if _rejects_file(ctx, fmt, [rowid for rowid, _ in finding.failing_rows], good_rows_only):
             blocking.append(finding)
         left_out += [
             (rowid, line, finding.suite, finding.row_reason()) for rowid, line in finding.failing_rows
@@ -258,8 +261,7 @@ def parse_file(
     known = known_references()  # only once the file itself is sound: a broken file never waits
     if known is not None:
         unresolved = _unresolved_references(ctx, fmt, known)
-        unused = _unused_rows(ctx, fmt)
-        if not good_rows_only and any(rowid not in unused for rowid, *_ in unresolved):
+        if _rejects_file(ctx, fmt, [rowid for rowid, *_ in unresolved], good_rows_only):
             more = f" ({len(unresolved)} rows in all)" if len(unresolved) > 1 else ""
             raise ctx.rejection("reference", unresolved[0][3] + more, unresolved[0][1])
         rejected += unresolved
