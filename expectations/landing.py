@@ -159,6 +159,17 @@ def redcap_csv(study: Study) -> list:
     return suite
 
 
+WITHDRAWAL_REASONS = ["no_longer_wishes", "left_employer", "lost_contact", "other"]
+
+
+def withdrawal_csv(study: Study) -> list:
+    # one row per withdrawal: a participant may appear again, at a higher level
+    return [
+        _unique("participant_id", "level"),
+        _closed_list("reason_code", WITHDRAWAL_REASONS),
+    ]
+
+
 # one suite per format, named after it (hhp.formats lists the formats)
 SUITES = {fmt: globals()[fmt] for fmt in FORMATS}
 

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
-from hhp.instruments import LEAVING_REASONS, SWEMWBS_METRIC
+from hhp.instruments import LEAVING_REASONS, SWEMWBS_METRIC, WITHDRAWAL_LEVELS
 from hhp.registry import Study
 
 FIRST_NAMES = (
@@ -126,6 +126,14 @@ class Delivery:
 
 
 @dataclass
+class Withdrawal:
+    participant: Participant
+    withdrawn_on: date
+    level: str  # intervention | follow_up | data
+    reason_code: str | None
+
+
+@dataclass
 class StudyData:
     study: Study
     participants: list[Participant]
@@ -133,6 +141,7 @@ class StudyData:
     absences: list[Absence]
     deliveries: list[Delivery]
     truth: dict
+    withdrawals: list[Withdrawal] = field(default_factory=list)
 
 
 def _dither(rng: np.random.Generator, value: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -279,6 +288,15 @@ def simulate(study: Study, seed: int, scale: float = 1.0) -> StudyData:
     responses = _survey(rng, study, participants)
     absences = _absences(rng, study, participants)
     deliveries = _deliveries(rng, study, participants, treatment)
+    # their own stream: adding withdrawals changes none of the other draws
+    withdrawals = _withdrawals(
+        np.random.default_rng([seed, sum(study.study_id.encode()), 3]), study, participants
+    )
+    stopped = {w.participant.participant_id: w.withdrawn_on for w in withdrawals}
+    # any withdrawal stops the intervention: nothing is sent after it (the partner was told)
+    deliveries = [
+        d for d in deliveries if d.received_at.date() <= stopped.get(d.participant.participant_id, date.max)
+    ]
     truth = {
         "study_id": study.study_id,
         "seed": seed,
@@ -294,8 +312,10 @@ def simulate(study: Study, seed: int, scale: float = 1.0) -> StudyData:
         "LEFT_ANY_risk_difference_pp": 100
         * (settings["leaving_within_period"][treatment] - settings["leaving_within_period"][control]),
         "sickness_spells_per_period": settings["sickness_spells_per_period"],
+        # the highest level each withdrawn participant reached: data ones are erased
+        "withdrawals": _withdrawal_counts(withdrawals),
     }
-    return StudyData(study, participants, responses, absences, deliveries, truth)
+    return StudyData(study, participants, responses, absences, deliveries, truth, withdrawals)
 
 
 def _survey(rng, study: Study, participants: list[Participant]) -> list[SurveyResponse]:
@@ -371,6 +391,51 @@ def _survey(rng, study: Study, participants: list[Participant]) -> list[SurveyRe
 
 
 BASELINE_MEANS = {code: mean for code, (mean, _) in BASELINE.items()}
+# the share of participants withdrawing at each level (at least one each), and of those who
+# stop the intervention and later withdraw from follow-up too (a raised level)
+WITHDRAWAL_SHARES = {"intervention": 0.02, "follow_up": 0.015, "data": 0.005}
+RAISED_SHARE = 0.25
+WITHDRAWAL_REASONS = ("no_longer_wishes", "left_employer", "lost_contact", "other", None)
+
+
+def _withdrawals(rng, study: Study, participants: list[Participant]) -> list[Withdrawal]:
+    """Who withdraws, when and how far: the intervention only from its own arm; follow-up and
+    data from either arm. Each row is a withdrawal; a raised level is a second row."""
+    treatment = study.arms[1]
+    chosen: set[str] = set()
+    out = []
+    for level, share in WITHDRAWAL_SHARES.items():
+        pool = [
+            p
+            for p in participants
+            if p.participant_id not in chosen and (level != "intervention" or p.arm == treatment)
+        ]
+        count = max(1, round(share * len(participants)))
+        for i in rng.choice(len(pool), size=min(count, len(pool)), replace=False):
+            p = pool[int(i)]
+            chosen.add(p.participant_id)
+            day = int(rng.integers(7, study.hr_period_days - 7))
+            reason = WITHDRAWAL_REASONS[int(rng.integers(len(WITHDRAWAL_REASONS)))]
+            out.append(Withdrawal(p, p.randomised_on + timedelta(days=day), level, reason))
+            if level == "intervention" and rng.random() < RAISED_SHARE:
+                later = p.randomised_on + timedelta(days=int(rng.integers(day + 1, study.hr_period_days)))
+                out.append(Withdrawal(p, later, "follow_up", reason))
+    return sorted(out, key=lambda w: (w.withdrawn_on, w.participant.participant_id))
+
+
+def _withdrawal_counts(withdrawals: list[Withdrawal]) -> dict[str, int]:
+    highest = _highest(withdrawals)
+    return {level: sum(1 for w in highest if w.level == level) for level in WITHDRAWAL_LEVELS}
+
+
+def _highest(withdrawals: list[Withdrawal]) -> list[Withdrawal]:
+    rank = {level: i for i, level in enumerate(WITHDRAWAL_LEVELS)}
+    highest: dict[str, Withdrawal] = {}
+    for w in withdrawals:
+        kept = highest.get(w.participant.participant_id)
+        if kept is None or rank[w.level] > rank[kept.level]:
+            highest[w.participant.participant_id] = w
+    return list(highest.values())
 
 
 def _absences(rng, study: Study, participants: list[Participant]) -> list[Absence]:

@@ -595,6 +595,21 @@ def redcap_csv(data: StudyData, folder: Path, rng) -> list[Path]:
     return files
 
 
+def withdrawal_csv(data: StudyData, folder: Path, rng) -> list[Path]:
+    """The trial team's cumulative register: one file two months in, one at the HR period's end."""
+    files = []
+    day0 = _day0(data)
+    for extract in (day0 + timedelta(days=60), day0 + timedelta(days=data.study.hr_period_days + 14)):
+        rows = [
+            [w.participant.participant_id, w.withdrawn_on.isoformat(), w.level, w.reason_code or ""]
+            for w in data.withdrawals
+            if w.withdrawn_on <= extract
+        ]
+        path = folder / f"withdrawals_{extract.isoformat()}.csv"
+        files.append(_csv(path, adapters.withdrawal_csv.HEADER, rows, _variants(data, "withdrawal_csv")))
+    return files
+
+
 # one writer per format, named after it (hhp.formats lists the formats)
 WRITERS: dict[str, Callable[[StudyData, Path, np.random.Generator], list[Path]]] = {
     fmt: globals()[fmt] for fmt in FORMATS

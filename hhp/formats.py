@@ -8,8 +8,8 @@ each one.
 
 from __future__ import annotations
 
-# the six feeds a study may have, in the order a study's files are needed
-FEEDS = ("allocation", "roster", "leavers", "absence", "delivery", "survey")
+# the feeds a study may have, in the order a study's files are needed
+FEEDS = ("allocation", "roster", "leavers", "absence", "delivery", "survey", "withdrawals")
 
 FORMATS: dict[str, str] = {
     "allocation_csv": "allocation",
@@ -23,6 +23,7 @@ FORMATS: dict[str, str] = {
     "xapi_statements_json": "delivery",
     "qualtrics_csv": "survey",
     "redcap_csv": "survey",
+    "withdrawal_csv": "withdrawals",
 }
 
 

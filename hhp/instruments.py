@@ -48,6 +48,10 @@ SICKNESS_TYPES: dict[str, str] = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.
 ]
 # Every outcome code (docs/instruments.md), its label in words and the feed that measures it.
 OUTCOMES = {row["outcome_code"]: row for row in _read_seed("outcomes")}
+# Withdrawal levels (docs/instruments.md), lowest first: a later withdrawal may raise one, never lower it.
+WITHDRAWAL_LEVELS = tuple(
+    row["level"] for row in sorted(_read_seed("withdrawal_levels"), key=lambda row: int(row["level_rank"]))
+)
 # Leaving reasons (docs/feeds.md) and whether each counts as voluntary turnover.
 LEAVING_REASONS = {
     row["leaving_reason"]: row["is_voluntary"] == "true" for row in _read_seed("leaving_reasons")

@@ -38,6 +38,10 @@ ON_BAD_ROWS_DEFAULTS = {
     "absence": (REJECT_FILE, "a sickness spell left out would lower absence: a biased outcome"),
     "delivery": (REJECT_FILE, "it says who received the intervention: a row left out misstates it"),
     "survey": (REJECT_FILE, "a bad value usually means a changed export mapping, touching every row"),
+    "withdrawals": (
+        REJECT_FILE,
+        "the register is a legal record: a withdrawal left out would go on using data",
+    ),
 }
 DEFAULT_ON_BAD_ROWS = {feed: rule for feed, (rule, _) in ON_BAD_ROWS_DEFAULTS.items()}
 HR_TIMEPOINT = "period"  # the HR outcomes' one timepoint: the study's HR outcome period
@@ -172,6 +176,7 @@ class Feeds(_Strict):
     absence: Feed | None = None
     delivery: Feed | None = None
     survey: Feed | None = None
+    withdrawals: Feed | None = None
 
 
 class TimepointSpec(_Strict):

@@ -54,12 +54,15 @@ clipped as (
         periods.period_end,
         greatest(linked.start_date, periods.employed_from) as clipped_from,
         least(linked.effective_end_date, periods.employed_to) as clipped_to,
+        periods.follow_up_stopped_on,
         linked.start_date between periods.period_start and periods.period_end as starts_in_period
     from linked
     inner join periods
         on
             linked.study_id = periods.study_id
             and linked.participant_id = periods.participant_id
+    -- an absence starting after a follow-up withdrawal is never used
+    where linked.start_date <= coalesce(periods.follow_up_stopped_on, linked.start_date)
 ),
 
 final as (
@@ -69,9 +72,9 @@ final as (
         participant_id,
         absence_type,
         start_date,
-        -- spell
+        -- spell; after a follow-up withdrawal, its days end there
         end_date,
-        effective_end_date,
+        least(effective_end_date, coalesce(follow_up_stopped_on, effective_end_date)) as effective_end_date,
         end_date is null as is_ongoing,
         absence_reason,
         is_sickness,
@@ -80,7 +83,8 @@ final as (
         -- the partner's own figure, a plausibility check only
         partner_quantity,
         partner_unit,
-        {{ days_between('start_date', 'effective_end_date') }} + 1 as calendar_days,
+        {{ days_between('start_date', 'least(effective_end_date, coalesce(follow_up_stopped_on, effective_end_date))') }}
+        + 1 as calendar_days,
         -- days in the outcome period, calendar days, both ends inclusive
         case
             when clipped_to >= clipped_from then {{ days_between('clipped_from', 'clipped_to') }} + 1

@@ -18,6 +18,22 @@ leaving_reasons as (
     select * from {{ ref('leaving_reasons') }}
 ),
 
+withdrawals as (
+    select * from {{ ref('int_participant_withdrawals') }}
+),
+
+-- no roster or leavers record dated after a follow-up withdrawal is used
+followed_up as (
+    select
+        participants.*,
+        withdrawals.follow_up_stopped_on
+    from participants
+    left join withdrawals
+        on
+            participants.study_id = withdrawals.study_id
+            and participants.participant_id = withdrawals.participant_id
+),
+
 -- the FTE is the last snapshot on or before day 0, else the first one after it
 ranked_snapshots as (
     select
@@ -32,11 +48,12 @@ ranked_snapshots as (
                 snapshots.snapshot_date > participants.randomised_on,
                 abs({{ days_between('participants.randomised_on', 'snapshots.snapshot_date') }})
         ) as snapshot_rank
-    from participants
+    from followed_up as participants
     inner join snapshots
         on
             participants.study_id = snapshots.study_id
             and participants.employee_pseudonym = snapshots.employee_pseudonym
+    where snapshots.snapshot_date <= coalesce(participants.follow_up_stopped_on, snapshots.snapshot_date)
 ),
 
 baseline_snapshot as (
@@ -51,6 +68,7 @@ periods as (
         participants.randomised_on as period_start,
         {{ add_days('participants.randomised_on', 'studies.hr_period_days - 1') }} as period_end,
         studies.hr_period_days,
+        participants.follow_up_stopped_on,
         baseline_snapshot.fte,
         baseline_snapshot.hire_date,
         baseline_snapshot.source_file_key as roster_file_key,
@@ -59,7 +77,7 @@ periods as (
         leavers.leaving_reason,
         coalesce(leaving_reasons.is_voluntary, false) as is_voluntary_leaver,
         leavers.source_file_key as leavers_file_key
-    from participants
+    from followed_up as participants
     inner join studies on participants.study_id = studies.study_id
     left join baseline_snapshot
         on
@@ -69,6 +87,7 @@ periods as (
         on
             participants.study_id = leavers.study_id
             and participants.employee_pseudonym = leavers.employee_pseudonym
+            and leavers.termination_date <= coalesce(participants.follow_up_stopped_on, leavers.termination_date)
     left join leaving_reasons on leavers.leaving_reason = leaving_reasons.leaving_reason
 ),
 
@@ -76,7 +95,10 @@ employment as (
     select
         *,
         greatest(period_start, coalesce(hire_date, period_start)) as employed_from,
-        least(period_end, coalesce(termination_date, period_end)) as employed_to,
+        least(period_end, coalesce(termination_date, period_end), coalesce(follow_up_stopped_on, period_end))
+            as employed_to,
+        -- HR outcomes are measured over the whole period: follow-up that stopped inside it leaves them missing
+        coalesce(follow_up_stopped_on >= period_end, true) as is_followed_up,
         coalesce(termination_date between period_start and period_end, false) as left_in_period
     from periods
 ),
@@ -90,6 +112,8 @@ final as (
         period_start,
         period_end,
         hr_period_days,
+        follow_up_stopped_on,
+        is_followed_up,
         -- employment
         has_hr_record,
         fte,

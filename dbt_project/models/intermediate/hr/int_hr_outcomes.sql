@@ -35,13 +35,13 @@ measured as (
             and periods.participant_id = spell_totals.participant_id
 ),
 
-final as (
+-- docs/instruments.md; an outcome period that follow-up did not cover is missing
+measures as (
     select
-        -- ids
         study_id,
         participant_id,
         has_hr_record,
-        -- measures (docs/instruments.md)
+        is_followed_up,
         cast(sick_days * fte as double precision) as abs_days,
         case
             when days_employed > 0
@@ -53,11 +53,32 @@ final as (
         cast(case when left_in_period then 1 else 0 end as double precision) as left_any,
         cast(case when left_in_period and is_voluntary_leaver then 1 else 0 end as double precision)
             as left_vol,
-        -- lineage
         absence_file_key,
         absence_source_format,
         leavers_file_key
     from measured
+),
+
+final as (
+    select
+        -- ids
+        study_id,
+        participant_id,
+        has_hr_record,
+        is_followed_up,
+        -- measures
+        case when is_followed_up then abs_days end as abs_days,
+        case when is_followed_up then abs_rate end as abs_rate,
+        case when is_followed_up then abs_spells end as abs_spells,
+        case when is_followed_up then abs_mh_days end as abs_mh_days,
+        case when is_followed_up then bradford end as bradford,
+        case when is_followed_up then left_any end as left_any,
+        case when is_followed_up then left_vol end as left_vol,
+        -- lineage
+        absence_file_key,
+        absence_source_format,
+        leavers_file_key
+    from measures
 )
 
 select * from final

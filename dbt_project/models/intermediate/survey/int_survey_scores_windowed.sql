@@ -10,6 +10,10 @@ timepoints as (
     select * from {{ ref('stg_registry__timepoints') }}
 ),
 
+withdrawals as (
+    select * from {{ ref('int_participant_withdrawals') }}
+),
+
 windowed as (
     select
         scored.*,
@@ -26,6 +30,14 @@ windowed as (
         on
             scored.study_id = timepoints.study_id
             and scored.timepoint = timepoints.timepoint
+    left join withdrawals
+        on
+            scored.study_id = withdrawals.study_id
+            and scored.participant_id = withdrawals.participant_id
+    -- a response dated after a follow-up withdrawal is never used
+    where
+        withdrawals.follow_up_stopped_on is null
+        or cast(scored.recorded_at as date) <= withdrawals.follow_up_stopped_on
 ),
 
 eligibility as (

@@ -10,6 +10,10 @@ periods as (
     select * from {{ ref('int_hr_employment_periods') }}
 ),
 
+withdrawals as (
+    select * from {{ ref('int_participant_withdrawals') }}
+),
+
 baseline_scores as (
     select
         study_id,
@@ -41,6 +45,11 @@ final as (
         true as itt_flag,
         baseline_scores.participant_id is not null as has_baseline_survey,
         coalesce(periods.has_hr_record, false) as has_hr_record,
+        -- withdrawal (docs/instruments.md): the highest level reached, and what it stopped
+        withdrawals.withdrawal_level,
+        withdrawals.withdrawn_on,
+        withdrawals.intervention_stopped_on,
+        withdrawals.follow_up_stopped_on,
         -- lineage
         participants.source_file_key,
         participants.source_row_number
@@ -54,6 +63,10 @@ final as (
         on
             participants.study_id = baseline_scores.study_id
             and participants.participant_id = baseline_scores.participant_id
+    left join withdrawals
+        on
+            participants.study_id = withdrawals.study_id
+            and participants.participant_id = withdrawals.participant_id
 )
 
 select * from final

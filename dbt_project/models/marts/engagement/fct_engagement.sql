@@ -19,8 +19,12 @@ studies as (
     select * from {{ ref('dim_study') }}
 ),
 
+withdrawals as (
+    select * from {{ ref('int_participant_withdrawals') }}
+),
+
 -- a contact with an event newer than the last build is rebuilt; a participant new to the
--- allocation has all their contacts built
+-- allocation, or newly withdrawn, has all their contacts built
 changed_contacts as (
     select distinct
         study_id,
@@ -40,11 +44,23 @@ new_participants as (
     where
         is_intervention
     {% if is_incremental() %}
-            and not exists (
-                select 1 from {{ this }} as built
-                where
-                    built.study_id = participants.study_id
-                    and built.participant_id = participants.participant_id
+            and (
+                not exists (
+                    select 1 from {{ this }} as built
+                    where
+                        built.study_id = participants.study_id
+                        and built.participant_id = participants.participant_id
+                )
+                or exists (
+                    select 1 from withdrawals
+                    where
+                        withdrawals.study_id = participants.study_id
+                        and withdrawals.participant_id = participants.participant_id
+                        and withdrawals.ingested_at > (
+                            select coalesce(max(built.refreshed_through), cast('1900-01-01' as timestamp))
+                            from {{ this }} as built
+                        )
+                )
             )
     {% endif %}
 ),
@@ -60,7 +76,13 @@ scheduled as (
         participants.participant_id,
         studies.contact_kind,
         studies.delivery_format,
-        contact_numbers.contact_no
+        contact_numbers.contact_no,
+        -- week k's contact is on day 7k; one after the participant stopped the intervention is not due
+        coalesce(
+            {{ add_days('participants.randomised_on', '7 * contact_numbers.contact_no') }}
+            <= participants.intervention_stopped_on,
+            true
+        ) as is_due
     from participants
     inner join studies on participants.study_id = studies.study_id
     inner join contact_numbers on studies.scheduled_contacts >= contact_numbers.contact_no
@@ -108,7 +130,12 @@ per_contact as (
 ),
 
 refreshed as (
-    select max(ingested_at) as refreshed_through from events
+    select max(ingested_at) as refreshed_through
+    from (
+        select ingested_at from events
+        union all
+        select ingested_at from withdrawals
+    ) as inputs
 ),
 
 final as (
@@ -118,6 +145,7 @@ final as (
         scheduled.participant_id,
         scheduled.contact_no,
         scheduled.contact_kind,
+        scheduled.is_due,
         -- engagement (docs/instruments.md): each only where the channel can show it
         case
             when scheduled.contact_kind in ('email', 'letter') then coalesce(per_contact.any_delivered, 0) = 1
