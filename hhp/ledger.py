@@ -67,6 +67,33 @@ REJECTED_COLUMNS = [
 ]
 
 
+# Each archived file rewritten without the rows of participants whose data was erased
+# (docs/instruments.md, withdrawals): pending until the archive holds the new content.
+REWRITES = "ops.file_rewrites"
+REWRITE_COLUMNS = [
+    ("file_key", "text"),
+    ("sha256", "text"),  # the content as landed: what the ledger and its duplicates know it by
+    ("study_id", "text"),
+    ("format", "text"),
+    ("state", "text"),  # pending | done
+    ("old_sha256", "text"),
+    ("new_sha256", "text"),
+    ("rows_removed", "bigint"),
+    ("requested_at", "timestamp"),
+    ("rewritten_at", "timestamp"),
+]
+PENDING, DONE = "pending", "done"
+# Each erasure: when, and how many participants and rows, per study and arm (the participant
+# flow counts them as randomised and not analysed); never who.
+ERASURES = "ops.erasures"
+ERASURE_COLUMNS = [
+    ("study_id", "text"),
+    ("arm", "text"),
+    ("participants", "bigint"),
+    ("erased_at", "timestamp"),
+]
+
+
 @dataclass
 class LedgerEntry:
     file_key: str
@@ -89,6 +116,62 @@ def ensure(wh: Warehouse) -> None:
     wh.ensure_table(TABLE, COLUMNS)
     wh.ensure_table(REJECTED_ROWS, REJECTED_COLUMNS)
     wh.ensure_table(RELEASES, RELEASE_COLUMNS)
+    wh.ensure_table(REWRITES, REWRITE_COLUMNS)
+    wh.ensure_table(ERASURES, ERASURE_COLUMNS)
+
+
+def request_rewrite(wh: Warehouse, file_key: str, sha256: str, study_id: str, fmt: str) -> None:
+    """Ask for the archived file to be rewritten without erased participants' rows (inside the
+    transaction that erases them, so that the request is never lost)."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    wh.execute(
+        f"insert into {REWRITES} (file_key, sha256, study_id, format, state, requested_at) "
+        "values (%s, %s, %s, %s, %s, %s)",
+        [file_key, sha256, study_id, fmt, PENDING, now],
+    )
+
+
+def pending_rewrites(wh: Warehouse) -> list[tuple[str, str, str, str]]:
+    """(file_key, sha256 as landed, study_id, format) of each archived file still to rewrite."""
+    return wh.query(
+        f"select distinct file_key, sha256, study_id, format from {REWRITES} where state = %s "
+        "order by file_key, sha256",
+        [PENDING],
+    )
+
+
+def archived_sha256(wh: Warehouse, file_key: str, sha256: str) -> str:
+    """The content the archive holds for a file landed with this content: the last rewrite's."""
+    rows = wh.query(
+        f"select new_sha256 from {REWRITES} where file_key = %s and sha256 = %s and state = %s "
+        "order by rewritten_at desc limit 1",
+        [file_key, sha256, DONE],
+    )
+    return rows[0][0] if rows else sha256
+
+
+def record_rewrite(wh: Warehouse, file_key: str, sha256: str, old: str, new: str, rows_removed: int) -> None:
+    """The archive now holds `new` (was `old`), with `rows_removed` rows fewer."""
+    wh.execute(
+        f"update {REWRITES} set state = %s, old_sha256 = %s, new_sha256 = %s, rows_removed = %s, "
+        "rewritten_at = %s where file_key = %s and sha256 = %s and state = %s",
+        [DONE, old, new, rows_removed, datetime.now(UTC).replace(tzinfo=None), file_key, sha256, PENDING],
+    )
+
+
+def record_erasure(wh: Warehouse, study_id: str, arm: str, participants: int) -> None:
+    wh.execute(
+        f"insert into {ERASURES} ({', '.join(c for c, _ in ERASURE_COLUMNS)}) values (%s, %s, %s, %s)",
+        [study_id, arm, participants, datetime.now(UTC).replace(tzinfo=None)],
+    )
+
+
+def erasure_state(wh: Warehouse) -> str:
+    """What the erasures so far add up to: a build after a new one starts again from raw."""
+    if not wh.table_exists("ops", "erasures"):
+        return "0"
+    (count,) = wh.query(f"select count(*) from {ERASURES}")[0]
+    return str(count)
 
 
 def record_rejected_rows(wh: Warehouse, entry: LedgerEntry, rows: list[tuple[int, str, str]]) -> None:

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from hhp.config import ConfigError, Settings, pseudonym_key
 from hhp.errors import ExpectedError
+from hhp.ledger import archived_sha256
 from hhp.pseudonymise import check_key, current_fingerprint, fingerprint, pseudonym_macro, record_key
 from hhp.registry import load_registry
 from hhp.warehouse import Warehouse, open_warehouse
@@ -66,7 +67,7 @@ def rotate_key(settings: Settings, new_key: bytes) -> Rotation:
             if not pseudonym_columns(fmt):
                 continue
             with (
-                landing.archived_copy(file_key, sha) as path,
+                landing.archived_copy(file_key, archived_sha256(wh, file_key, sha), sha) as path,
                 tempfile.TemporaryDirectory(prefix="hhp-rotate-") as work,
             ):
                 study, feed, _, extract_date = identify(LandedFile(file_key, 0), registry)

@@ -109,15 +109,25 @@ class LocalLanding:
     def local_copy(self, key: str) -> Iterator[Path]:
         yield self.root / key
 
-    @contextmanager
-    def archived_copy(self, key: str, sha256: str) -> Iterator[Path]:
-        """The archived file with this key and content (a re-sent name is archived beside it)."""
+    def _archived_path(self, key: str, sha256: str | None, landed: str) -> Path:
         plain = self.archive_root / key
-        for path in (plain, plain.with_name(variant(plain.name, sha256))):
-            if path.exists() and sha256_of(path) == sha256:
-                yield path
-                return
-        raise FileNotFoundError(f"{key} (sha256 {sha256[:12]}) is not in the archive")
+        # a re-sent name with new content is archived beside the first, named by what landed
+        for path in (plain.with_name(variant(plain.name, landed)), plain):
+            if path.is_file() and (sha256 is None or sha256_of(path) == sha256):
+                return path
+        raise FileNotFoundError(f"{key} (sha256 {(sha256 or landed)[:12]}) is not in the archive")
+
+    @contextmanager
+    def archived_copy(self, key: str, sha256: str | None, landed: str | None = None) -> Iterator[Path]:
+        """The archived file with this key and content (None: whatever it holds now); `landed`
+        is the content it landed with, if it was rewritten since (ledger.archived_sha256)."""
+        yield self._archived_path(key, sha256, landed or sha256)
+
+    def replace_archived(self, key: str, landed: str, current: str, new_file: Path) -> None:
+        """Put `new_file` in the archive in place of the file that landed as `landed` (holding
+        `current` now): nothing of the old content is left."""
+        path = self._archived_path(key, current, landed)
+        os.replace(new_file, path)
 
     def _move(self, key: str, root: Path, sha256: str) -> Path:
         target = root / key
@@ -196,22 +206,44 @@ class S3Landing:
             self.s3.download_file(self.bucket, self._object(self.prefix, key), str(path))
             yield path
 
-    @contextmanager
-    def archived_copy(self, key: str, sha256: str) -> Iterator[Path]:
-        """The archived object with this key and content, downloaded to a temporary file."""
+    def _archived_name(self, key: str, sha256: str | None, landed: str) -> str:
         plain = self._object(self.archive_prefix, key)
-        for name in (plain, variant(plain, sha256)):
-            try:
-                head = self.s3.head_object(Bucket=self.archive_bucket, Key=name)
-            except self.s3.exceptions.ClientError:
-                continue
-            if head["Metadata"].get("sha256") == sha256:
-                with tempfile.TemporaryDirectory(prefix="hhp-archive-") as tmp:
-                    path = Path(tmp) / local_name(key)
-                    self.s3.download_file(self.archive_bucket, name, str(path))
-                    yield path
-                    return
-        raise FileNotFoundError(f"{key} (sha256 {sha256[:12]}) is not in the archive")
+        for name in (variant(plain, landed), plain):
+            head = self._exists(self.archive_bucket, name)
+            if head and (sha256 is None or head["Metadata"].get("sha256") == sha256):
+                return name
+        raise FileNotFoundError(f"{key} (sha256 {(sha256 or landed)[:12]}) is not in the archive")
+
+    @contextmanager
+    def archived_copy(self, key: str, sha256: str | None, landed: str | None = None) -> Iterator[Path]:
+        """The archived object with this key and content (None: whatever it holds now), downloaded
+        to a temporary file; `landed` is the content it landed with, if rewritten since."""
+        name = self._archived_name(key, sha256, landed or sha256)
+        with tempfile.TemporaryDirectory(prefix="hhp-archive-") as tmp:
+            path = Path(tmp) / local_name(key)
+            self.s3.download_file(self.archive_bucket, name, str(path))
+            yield path
+
+    def replace_archived(self, key: str, landed: str, current: str, new_file: Path) -> None:
+        """Upload `new_file` in place of the object that landed as `landed` (holding `current`
+        now), then delete every older version of it: in a versioned bucket the old content would
+        otherwise stay readable."""
+        name = self._archived_name(key, current, landed)
+        new_sha = sha256_of(new_file)
+        self.s3.upload_file(
+            str(new_file), self.archive_bucket, name, ExtraArgs={"Metadata": {"sha256": new_sha}}
+        )
+        self._delete_old_versions(self.archive_bucket, name)
+        # the landing bucket is versioned too: the file it moved out of stays there as an old version
+        self._delete_old_versions(self.bucket, self._object(self.prefix, key))
+
+    def _delete_old_versions(self, bucket: str, name: str) -> None:
+        """Every version of the object but the current one, and every delete marker."""
+        versions = self.s3.get_paginator("list_object_versions")
+        for page in versions.paginate(Bucket=bucket, Prefix=name):
+            for old in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                if old["Key"] == name and not (old.get("IsLatest") and "ETag" in old):
+                    self.s3.delete_object(Bucket=bucket, Key=name, VersionId=old["VersionId"])
 
     def _move(self, key: str, bucket: str, prefix: str, sha256: str) -> str:
         source = {"Bucket": self.bucket, "Key": self._object(self.prefix, key)}

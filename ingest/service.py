@@ -32,6 +32,7 @@ from hhp.spreadsheet import neutralise_sql
 from hhp.sql import quote_identifier, quote_literal
 from hhp.study_schema import LOAD_GOOD_ROWS, REJECT_FILE
 from hhp.warehouse import Warehouse, open_warehouse
+from ingest import erasure
 from ingest.adapters import ADAPTERS
 from ingest.adapters._base import (
     FileRejected,
@@ -236,6 +237,7 @@ def parse_file(
     fmt: str,
     landing_check: LandingCheck,
     known_references: Callable[[], pa.Table | None] = lambda: None,
+    erased: erasure.Erased | None = None,
 ) -> list[tuple[int, str, str]]:
     """Parse, pseudonymise and check one file into table `loadable` on ctx.con; raise
     FileRejected on any broken rule. Everything runs in DuckDB or in bounded Arrow batches,
@@ -255,6 +257,8 @@ def parse_file(
         ["_row_number", *(_neutralised(column, kind) for column, kind in adapter.COLUMNS)]
     )
     ctx.con.execute(f"create temp table parsed as select {select_list} from ({select})")
+    if erased:  # never checked, never loaded: as if the partner had not sent them
+        ctx.rows_erased = erasure.leave_out_erased(ctx, fmt, erased)
     _check_date_ranges(ctx, fmt)
     good_rows_only = ctx.feed_spec.get("on_bad_rows", REJECT_FILE) == LOAD_GOOD_ROWS
     rejected = _row_faults(ctx, fmt, landing_check(ctx.con, "parsed", fmt, ctx.study), good_rows_only)
@@ -322,6 +326,8 @@ def _load(
         wh.insert_arrow(raw_table(fmt), con.sql(select, params).to_arrow_reader(BATCH_ROWS))
         ledger.record(wh, entry)
         ledger.record_rejected_rows(wh, entry, rejected)
+        if ctx.rows_erased:  # its archived copy must not keep them either
+            ledger.request_rewrite(wh, landed.key, sha, study.study_id, fmt)
         fault_point("ingest.uncommitted")
     return n
 
@@ -365,7 +371,8 @@ def ingest_file(
             ):
                 staged = stage_file(path, Path(work))
                 ctx = ParseContext(con, staged, landed.key, study, feed, extract_date, Path(work))
-                rejected = parse_file(ctx, fmt, landing_check, lambda: _known_references(wh, study, fmt))
+                known = lambda: _known_references(wh, study, fmt)  # noqa: E731
+                rejected = parse_file(ctx, fmt, landing_check, known, erasure.erased_in(wh, study.study_id))
                 fault_point("ingest.parsed")
                 n = _load(wh, ctx, landed, sha, fmt, rejected, key)
         except FileWaiting as waiting:
@@ -378,6 +385,8 @@ def ingest_file(
             )
     fault_point("ingest.committed")
     landing.archive(landed.key, sha)
+    if ctx.rows_erased:
+        erasure.finish_rewrites(wh, landing, registry, key)
     log.info("loaded %s: %d rows into %s", shown_safely(landed.key), n, raw_table(fmt))
     return IngestResult(landed.key, ledger.LOADED, n, None, study.study_id, feed, fmt, len(rejected))
 
@@ -393,7 +402,10 @@ def _known_references(wh: Warehouse, study: Study, fmt: str) -> pa.Table | None:
     )
     if not rows:
         raise FileWaiting(f"waiting for {study.study_id}'s allocation, which its rows refer to")
-    return pa.table({"ref": pa.array([r[0] for r in rows], pa.string())})
+    known = {r[0] for r in rows}
+    if fmt == "withdrawal_csv":  # someone erased is in the allocation no longer, but still withdrawn
+        known |= erasure.erased_in(wh, study.study_id).participant_ids
+    return pa.table({"ref": pa.array(sorted(known), pa.string())})
 
 
 def _quarantine(landing, wh, landed, sha, study, feed, fmt, reason, extras=None) -> None:
@@ -420,6 +432,7 @@ def prepare_warehouse(wh: Warehouse, registry: dict[str, Study]) -> None:
     """The ledger, the key's fingerprint table, every format's raw table (empty until its first
     file) and the registry."""
     ledger.ensure(wh)
+    erasure.ensure(wh)
     ensure_key_table(wh)
     for fmt in ADAPTERS:
         wh.ensure_table(raw_table(fmt), raw_columns(fmt))

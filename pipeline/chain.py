@@ -11,9 +11,12 @@ from pathlib import Path
 from analysis.report import build_report
 from expectations.gate import enforce, run_gate
 from expectations.landing import check_landed
-from hhp.config import Settings
+from hhp.config import Settings, pseudonym_key
+from hhp.pseudonymise import check_key
 from hhp.registry import load_registry
 from hhp.warehouse import open_warehouse
+from ingest.erasure import erase_withdrawn, finish_rewrites
+from ingest.landing import open_landing
 from ingest.service import IngestResult, ingest_key, ingest_pending, prepare_warehouse
 from transform.dbt import OnNode
 from transform.dbt import build as dbt_build
@@ -29,9 +32,25 @@ def ingest_one(settings: Settings, file_key: str) -> IngestResult:
     return ingest_key(settings, file_key, check_landed)
 
 
+def erase(settings: Settings) -> int:
+    """Erase everyone withdrawn at level data (ingest.erasure), as the transformer, the role
+    that owns the derived tables; then rewrite the archived files that held them. Returns how
+    many participants were erased."""
+    registry, key = load_registry(), pseudonym_key(settings)
+    erased = 0
+    with open_warehouse(settings.transformer) as wh:
+        check_key(wh, key)
+        for study in registry.values():
+            erased += erase_withdrawn(wh, study, key)
+        finish_rewrites(wh, open_landing(settings), registry, key)
+    return erased
+
+
 def build(settings: Settings, full: bool = False, on_node: OnNode | None = None) -> str:
+    """Erase first (a build never brings back what a withdrawal took away), then dbt."""
     with open_warehouse(settings) as wh:  # dbt's sources exist even before their first file
         prepare_warehouse(wh, load_registry())
+    erase(settings)
     return dbt_build(settings, full, on_node)
 
 

@@ -70,6 +70,11 @@ def test_scores_match_an_independent_computation_from_the_partner_file(duckdb_ch
         header = next(reader)
         next(reader), next(reader)
         rows = [dict(zip(header, r, strict=True)) for r in reader if r[2] == "IP Address"]
+    # no response of someone who withdrew from follow-up (or their data) is used: left out here
+    register = sorted((generated / STUDY / "withdrawals").glob("*.csv"))[-1]
+    with open(register, newline="") as handle:
+        stopped = {w["participant_id"] for w in csv.DictReader(handle) if w["level"] != "intervention"}
+    rows = [row for row in rows if row["ExternalReference"] not in stopped]
     with open_warehouse(duckdb_chain) as wh:
         stored = {
             (response_id, code): value

@@ -3,6 +3,7 @@ import filecmp
 import json
 
 from generator import generate
+from hhp.formats import FEEDS
 from hhp.instruments import SWEMWBS_METRIC
 
 from .conftest import SEED, STUDY
@@ -15,7 +16,7 @@ def _tree(root):
 def test_layout_is_study_feed_file(generated):
     files = [f for f in _tree(generated) if f != "truth.json"]
     feeds = {f.split("/")[1] for f in files}
-    assert feeds == {"allocation", "roster", "leavers", "absence", "delivery", "survey"}
+    assert feeds == set(FEEDS)
     assert all(len(f.split("/")) == 3 and f.startswith(f"{STUDY}/") for f in files)
 
 

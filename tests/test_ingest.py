@@ -401,7 +401,7 @@ def test_every_format_has_an_adapter_a_landing_suite_and_a_generator():
     from ingest.adapters import ADAPTERS
 
     modules = {p.stem for p in (Path(__file__).parents[1] / "ingest" / "adapters").glob("[!_]*.py")}
-    assert len(ADAPTERS) == 11
+    assert len(ADAPTERS) == 12
     assert modules == set(ADAPTERS) == set(SUITES) == set(WRITERS)  # no adapter outside the list
 
 

@@ -43,7 +43,7 @@ def test_every_format_reaches_its_raw_table(programme):
     with open_warehouse(settings) as wh:
         counts = {fmt: wh.query(f"select count(*) from raw.{fmt}")[0][0] for fmt in ADAPTERS}
         studies = {s for (s,) in wh.query("select study_id from marts.dim_participant group by study_id")}
-    assert len(counts) == 11 and all(n > 0 for n in counts.values()), counts
+    assert len(counts) == 12 and all(n > 0 for n in counts.values()), counts
     assert studies == {"mod_ding", "dispatch_stories", "tea_coffee", "gratitude_letters", "goal_setting"}
 
 

@@ -87,7 +87,7 @@ TEN_MISTAKES = {
         "gratitude_letters",
         lambda e: e["feeds"].update(absense=e["feeds"].pop("absence")),
         "gratitude_letters.yml: feeds.absense: unknown feed 'absense'; known: allocation, roster, leavers, "
-        "absence, delivery, survey",
+        "absence, delivery, survey, withdrawals",
     ),
     "a misspelt setting": (
         "goal_setting",

@@ -15,6 +15,7 @@ from hhp import DBT_PROJECT_DIR
 from hhp.config import Settings
 from hhp.errors import ExpectedError, NothingBuilt
 from hhp.faults import dbt_fault_points, fault_point
+from hhp.ledger import erasure_state
 from hhp.pseudonymise import current_fingerprint
 from hhp.registry import registry_dir
 from hhp.warehouse import open_warehouse
@@ -125,8 +126,10 @@ def build(settings: Settings, full: bool = False, on_node: OnNode | None = None)
     (incremental models too). Returns what was built: "full", "nothing new" or the changed formats."""
     settings = settings.transformer
     with open_warehouse(settings) as wh:
-        # a rotated pseudonym key changes every pseudonym in raw: the next build is a full one
-        state = hashlib.sha256((project_digest(settings, registry_dir()) + current_fingerprint(wh)).encode())
+        # a rotated pseudonym key changes every pseudonym in raw, and an erasure deletes rows the
+        # incremental models hold: the next build is a full one
+        state = project_digest(settings, registry_dir()) + current_fingerprint(wh) + erasure_state(wh)
+        state = hashlib.sha256(state.encode())
         state = state.hexdigest()
         wh.ensure_table(BUILDS, BUILD_COLUMNS)
         (ledger_through,) = wh.query("select max(processed_at) from ops.landed_files")[0]

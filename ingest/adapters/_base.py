@@ -182,6 +182,7 @@ class ParseContext:
     # may share a line: _row_number is then the record's position, and this its physical line
     record_kind: str | None = None
     record_lines: list[int] | None = None
+    rows_erased: int = 0  # rows of participants whose data was erased, taken out before the checks
 
     def rejection(self, rule: str, detail: str, row_number: int | None) -> FileRejected:
         """A rejection naming the physical line of the row (and, for a record of a document,

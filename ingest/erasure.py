@@ -1,0 +1,407 @@
+"""Erasure of the participants who withdrew consent to the use of their data (a `data`
+withdrawal, docs/instruments.md "Withdrawals").
+
+`erase_withdrawn` deletes, in one transaction, every row about them: raw (each format's rows
+that name them by participant id or by a pseudonym of theirs; the withdrawal register alone
+keeps its rows), every derived table with participant-level rows, and the release snapshots.
+What is left: their trial id in the register, a count per arm (ops.erasures, for the
+participant flow), and a tombstone per pseudonym: a keyed hash *of the pseudonym*, so not
+the pseudonym, enough to recognise their rows in a later file and nothing more (the ICO's
+guidance keeps such a suppression list so that erased data is never processed again).
+
+Every archived file of the study is then rewritten without their records, byte for byte
+otherwise (CSV records, JSON lines), or re-serialised (an xAPI document, a webhook body);
+each rewrite is recorded in the ledger with its old and new sha256 and the rows removed, and
+one interrupted is finished by the next run. A file that lands later is loaded without their
+rows (`leave_out_erased`), and its archived copy rewritten the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import logging
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from hhp import ledger
+from hhp.pseudonymise import pseudonym
+from hhp.registry import Study
+from hhp.sql import quote_identifier, quote_literal
+from hhp.warehouse import Warehouse
+from ingest.adapters import ADAPTERS
+from ingest.adapters._base import ParseContext
+from ingest.landing import sha256_of
+
+log = logging.getLogger(__name__)
+
+TOMBSTONES = "ops.erased_identifiers"
+TOMBSTONE_COLUMNS = [("study_id", "text"), ("tombstone", "text")]
+REGISTER = "withdrawal_csv"  # the register keeps its rows: it is the record of the withdrawal
+DATA = "data"
+TOMBSTONE_PREFIX = "erased:"
+# schemas whose tables dbt, the analysis or a release derive from raw
+DERIVED_SCHEMAS = ("staging", "intermediate", "marts", "analysis", "releases")
+PSEUDONYMS = ("employee_pseudonym", "email_pseudonym", "mbox_sha1sum_pseudonym")
+
+
+def tombstone(key: bytes, value: str) -> str:
+    return pseudonym(key, TOMBSTONE_PREFIX + value)
+
+
+def tombstone_sql(column: str) -> str:
+    """The tombstone of a pseudonym column, in a parse connection (its hhp_pseudonym macro)."""
+    return f"hhp_pseudonym({quote_literal(TOMBSTONE_PREFIX)} || {quote_identifier(column)})"
+
+
+def ensure(wh: Warehouse) -> None:
+    wh.ensure_table(TOMBSTONES, TOMBSTONE_COLUMNS)
+
+
+@dataclass
+class Erased:
+    """Who a study's register withdraws at level data: their participant ids, the pseudonyms
+    the allocation still holds for them (until the erasure), and the tombstones of those
+    already erased."""
+
+    participant_ids: set[str] = field(default_factory=set)
+    pseudonyms: set[str] = field(default_factory=set)
+    tombstones: set[str] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.participant_ids or self.pseudonyms or self.tombstones)
+
+
+def erased_in(wh: Warehouse, study_id: str) -> Erased:
+    if not wh.table_exists("raw", REGISTER):
+        return Erased()
+    ids = {i for (i,) in wh.query(
+        f"select distinct participant_id from raw.{REGISTER} where study_id = %s and level = %s",
+        [study_id, DATA],
+    )}  # fmt: skip
+    pseudonyms: set[str] = set()
+    if ids and wh.table_exists("raw", "allocation_csv"):
+        rows = wh.query(
+            f"select {', '.join(PSEUDONYMS)} from raw.allocation_csv "
+            f"where study_id = %s and participant_id in ({_placeholders(ids)})",
+            [study_id, *sorted(ids)],
+        )
+        pseudonyms = {p for row in rows for p in row if p}
+    stones = wh.query(f"select tombstone from {TOMBSTONES} where study_id = %s", [study_id]) if (
+        wh.table_exists("ops", "erased_identifiers")
+    ) else []  # fmt: skip
+    return Erased(ids, pseudonyms, {t for (t,) in stones})
+
+
+def _participant_column(fmt: str, study: Study) -> str | None:
+    """The raw column holding the trial's participant id, in a format that has one."""
+    if fmt == "allocation_csv":
+        return "participant_id"
+    link = ADAPTERS[fmt].reference(study) if hasattr(ADAPTERS[fmt], "reference") else ADAPTERS[fmt].REFERENCE
+    return link[0] if link and link[1] == "participant_id" else None
+
+
+def _placeholders(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _derived_tables(wh: Warehouse) -> dict[tuple[str, str], set[str]]:
+    """(schema, table) -> its columns that name a participant, for every derived base table."""
+    rows = wh.query(
+        "select c.table_schema, c.table_name, c.column_name from information_schema.columns c "
+        "join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name "
+        f"where t.table_type = 'BASE TABLE' and c.table_schema in ({_placeholders(DERIVED_SCHEMAS)})",
+        list(DERIVED_SCHEMAS),
+    )
+    tables: dict[tuple[str, str], set[str]] = {}
+    for schema, table, column in rows:
+        columns = tables.setdefault((schema, table), set())
+        if column == "participant_id" or column.endswith("_pseudonym"):
+            columns.add(column)
+    return {name: columns for name, columns in tables.items() if columns}
+
+
+def _delete(wh: Warehouse, table: str, study_id: str, by: dict[str, list[str]]) -> int:
+    """Delete the study's rows whose columns hold any of the values; returns how many."""
+    conditions, params = [], [study_id]
+    for column, values in by.items():
+        if values:
+            conditions.append(f"{quote_identifier(column)} in ({_placeholders(values)})")
+            params += values
+    if not conditions:
+        return 0
+    where = f"study_id = %s and ({' or '.join(conditions)})"
+    (count,) = wh.query(f"select count(*) from {table} where {where}", params)[0]
+    if count:
+        wh.execute(f"delete from {table} where {where}", params)
+    return count
+
+
+def erase_withdrawn(wh: Warehouse, study: Study, key: bytes) -> int:
+    """Erase everyone the study's register withdraws at level data who still has rows, in one
+    transaction; ask for every archived file of the study to be rewritten. Returns how many
+    participants were erased (0 when there was nothing left to erase)."""
+    ensure(wh)
+    ledger.ensure(wh)
+    erased = erased_in(wh, study.study_id)
+    if not erased.participant_ids:
+        return 0
+    ids = sorted(erased.participant_ids)
+    people = wh.query(
+        f"select participant_id, arm, {', '.join(PSEUDONYMS)} from raw.allocation_csv "
+        f"where study_id = %s and participant_id in ({_placeholders(ids)})",
+        [study.study_id, *ids],
+    )
+    pseudonyms = sorted(erased.pseudonyms)
+    rows = 0
+    with wh.transaction():
+        for fmt in ADAPTERS:
+            if fmt == REGISTER or not wh.table_exists("raw", fmt):
+                continue
+            by = {column: pseudonyms for column, _ in ADAPTERS[fmt].COLUMNS if column.endswith("_pseudonym")}
+            participant = _participant_column(fmt, study)
+            if participant:
+                by[participant] = ids
+            rows += _delete(wh, f"raw.{fmt}", study.study_id, by)
+        for (schema, table), columns in _derived_tables(wh).items():
+            by = {c: (ids if c == "participant_id" else pseudonyms) for c in columns}
+            rows += _delete(wh, f"{quote_identifier(schema)}.{quote_identifier(table)}", study.study_id, by)
+        if not rows:
+            return 0
+        known = erased.tombstones
+        for value in pseudonyms:
+            stone = tombstone(key, value)
+            if stone not in known:
+                wh.execute(f"insert into {TOMBSTONES} values (%s, %s)", [study.study_id, stone])
+        arms: dict[str, int] = {}
+        for _, arm, *_ in people:
+            arms[arm] = arms.get(arm, 0) + 1
+        for arm, count in sorted(arms.items()):
+            ledger.record_erasure(wh, study.study_id, arm, count)
+        for file_key, sha, fmt in wh.query(
+            f"select distinct file_key, sha256, format from {ledger.TABLE} "
+            "where study_id = %s and state = %s and format <> %s",
+            [study.study_id, ledger.LOADED, REGISTER],
+        ):
+            ledger.request_rewrite(wh, file_key, sha, study.study_id, fmt)
+    log.info("erased %d participant(s) of %s: %d rows", len(people), study.study_id, rows)
+    return len(people)
+
+
+def leave_out_erased(ctx: ParseContext, fmt: str, erased: Erased, table: str = "parsed") -> int:
+    """Take the rows of erased participants out of a parsed file before it is checked and
+    loaded; returns how many (the ledger notes the count, never who)."""
+    if fmt == REGISTER or not erased:
+        return 0
+    conditions = []
+    participant = _participant_column(fmt, ctx.study)
+    if participant and erased.participant_ids:
+        ids = ", ".join(quote_literal(i) for i in sorted(erased.participant_ids))
+        conditions.append(f"{quote_identifier(participant)} in ({ids})")
+    pseudonym_columns = [c for c, _ in ADAPTERS[fmt].COLUMNS if c.endswith("_pseudonym")]
+    if pseudonym_columns and (erased.pseudonyms or erased.tombstones):
+        ctx.con.register(
+            "erased_pseudonyms", pa.table({"value": pa.array(sorted(erased.pseudonyms), pa.string())})
+        )
+        ctx.con.register(
+            "erased_tombstones", pa.table({"value": pa.array(sorted(erased.tombstones), pa.string())})
+        )
+        for column in pseudonym_columns:
+            conditions.append(f"{quote_identifier(column)} in (select value from erased_pseudonyms)")
+            conditions.append(f"{tombstone_sql(column)} in (select value from erased_tombstones)")
+    if not conditions:
+        return 0
+    where = " or ".join(conditions)
+    (count,) = ctx.con.execute(f"select count(*) from {table} where {where}").fetchall()[0]
+    if count:
+        ctx.con.execute(f"delete from {table} where {where}")
+        ctx.notes.append(f"{count} row(s) of participants whose data was erased not loaded")
+    return count
+
+
+# ---- rewriting the archive -------------------------------------------------------------------
+
+Matcher = Callable[[str, str], bool]  # (kind, value) -> whether it names an erased participant
+
+
+def _matcher(study: Study, erased: Erased, key: bytes) -> Matcher:
+    prefix = f"{study.study_id}:"
+
+    def named(kind: str, value: str) -> bool:
+        value = (value or "").strip(" ")
+        if not value:
+            return False
+        if kind == "participant":
+            return value in erased.participant_ids
+        if kind == "employee":
+            normalised = prefix + value.upper()
+        elif kind == "email":
+            normalised = prefix + value.lower()
+        elif kind == "mbox":
+            normalised = prefix + value[len("mailto:") :].strip(" ").lower()
+        elif kind == "mbox_sha1sum":
+            normalised = f"{prefix}mbox_sha1sum:{value.lower()}"
+        else:
+            raise ValueError(f"unknown identifier kind {kind!r}")
+        value = pseudonym(key, normalised)
+        return value in erased.pseudonyms or tombstone(key, value) in erased.tombstones
+
+    return named
+
+
+def _xapi_actor(study: Study) -> tuple[str, str]:
+    spec = study.feeds.get("delivery", {})
+    identifier = str(spec.get("actor_identifier", "mbox"))
+    if identifier == "account":
+        return "account", "employee" if spec.get("account_name") == "employee_number" else "email"
+    return identifier, identifier
+
+
+# The field of each CSV format's records that names the participant, and what it holds.
+CSV_LINKS: dict[str, Callable[[Study], tuple[str, str]]] = {
+    "allocation_csv": lambda s: ("participant_id", "participant"),
+    "hr_roster_csv": lambda s: ("employee_number", "employee"),
+    "hr_leavers_csv": lambda s: ("employee_number", "employee"),
+    "esr_absence_csv": lambda s: ("Employee Number", "employee"),
+    "exchange_message_trace_csv": lambda s: ("RecipientAddress", "email"),
+    "postal_dispatch_csv": lambda s: ("participant_id", "participant"),
+    "qualtrics_csv": lambda s: ("ExternalReference", "participant"),
+    "redcap_csv": lambda s: (
+        str(s.feeds.get("survey", {}).get("record_id_field") or "record_id"),
+        "participant",
+    ),
+}
+
+
+def _lines(text: str) -> list[str]:
+    return re.findall(r"[^\n]*\n|[^\n]+$", text)
+
+
+def _csv_without(text: str, link: tuple[str, str], named: Matcher) -> tuple[str, int]:
+    """The CSV text without the records whose link field names an erased participant; every
+    other line as it was (quoting, line ends, a byte-order mark)."""
+    lines = _lines(text)
+    position = 0
+
+    def feed() -> Iterator[str]:
+        nonlocal position
+        while position < len(lines):
+            position += 1
+            yield lines[position - 1]
+
+    reader = csv.reader(feed())
+    column, kind = link
+    index, kept, removed, start = None, [], 0, 0
+    for record in reader:
+        end = position
+        if index is None:
+            names = [n.lstrip("\ufeff").strip().lower() for n in record]
+            if len(record) > 1 and column.lower() in names:
+                index = names.index(column.lower())
+        elif len(record) > index and named(kind, record[index]):
+            removed += 1
+            start = end
+            continue
+        kept.append("".join(lines[start:end]))
+        start = end
+    return "".join(kept) + "".join(lines[start:]), removed
+
+
+def _json_values_without(text: str, field_name: str, kind: str, named: Matcher) -> tuple[str, int]:
+    """JSON values one after another (webhook request bodies, each an array of events, which
+    may span lines) without the erased participants' events; an untouched body stays as it was."""
+    decoder, out, removed, position = json.JSONDecoder(), [], 0, 0
+    while True:
+        start = position
+        while position < len(text) and text[position] in " \t\r\n\ufeff":
+            position += 1
+        if position >= len(text):
+            out.append(text[start:])
+            break
+        value, end = decoder.raw_decode(text, position)
+        records = value if isinstance(value, list) else [value]
+        kept = [r for r in records if not (isinstance(r, dict) and named(kind, str(r.get(field_name) or "")))]
+        removed += len(records) - len(kept)
+        if kept or start == 0:  # a value left out takes the separator before it along
+            out.append(text[start:position])
+        if len(kept) == len(records):
+            out.append(text[position:end])
+        elif kept:
+            out.append(json.dumps(kept if isinstance(value, list) else kept[0], ensure_ascii=False))
+        position = end
+    return "".join(out), removed
+
+
+def _xapi_without(text: str, study: Study, named: Matcher) -> tuple[str, int]:
+    """An xAPI statements document without the erased participants' statements."""
+    identifier, kind = _xapi_actor(study)
+    document = json.loads(text.lstrip("\ufeff"))
+    statements = document.get("statements", []) if isinstance(document, dict) else document
+
+    def actor(statement: dict) -> str:
+        who = statement.get("actor") or {}
+        return str((who.get("account") or {}).get("name") or "") if identifier == "account" else str(
+            who.get(identifier) or ""
+        )  # fmt: skip
+
+    kept = [s for s in statements if not (isinstance(s, dict) and named(kind, actor(s)))]
+    removed = len(statements) - len(kept)
+    if not removed:
+        return text, 0
+    if isinstance(document, dict):
+        document["statements"] = kept
+    else:
+        document = kept
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n", removed
+
+
+def without_erased(path: Path, fmt: str, study: Study, named: Matcher) -> tuple[bytes, int]:
+    """The file's bytes without the erased participants' records, and how many were removed."""
+    content = path.read_bytes()
+    zipped = content[:2] == b"\x1f\x8b"
+    text = (gzip.decompress(content) if zipped else content).decode("utf-8")
+    if fmt == "hris_absence_json":
+        text, removed = _json_values_without(text, "worker_id", "employee", named)
+    elif fmt == "sendgrid_events_jsonl":
+        text, removed = _json_values_without(text, "email", "email", named)
+    elif fmt == "xapi_statements_json":
+        text, removed = _xapi_without(text, study, named)
+    else:
+        text, removed = _csv_without(text, CSV_LINKS[fmt](study), named)
+    if not removed:
+        return content, 0
+    data = text.encode("utf-8")
+    return (gzip.compress(data, mtime=0) if zipped else data), removed
+
+
+def finish_rewrites(wh: Warehouse, landing, registry: dict[str, Study], key: bytes) -> int:
+    """Rewrite every archived file still pending; returns how many changed."""
+    if not wh.table_exists("ops", "file_rewrites"):
+        return 0
+    changed = 0
+    for file_key, sha, study_id, fmt in ledger.pending_rewrites(wh):
+        study = registry.get(study_id)
+        if study is None:
+            continue
+        named = _matcher(study, erased_in(wh, study_id), key)
+        with landing.archived_copy(file_key, None, sha) as path, tempfile.TemporaryDirectory() as work:
+            old = sha256_of(path)
+            content, removed = without_erased(path, fmt, study, named)
+            new = old
+            if removed:
+                rewritten = Path(work) / "rewritten"
+                rewritten.write_bytes(content)
+                new = sha256_of(rewritten)
+                landing.replace_archived(file_key, sha, old, rewritten)
+                changed += 1
+        with wh.transaction():
+            ledger.record_rewrite(wh, file_key, sha, old, new, removed)
+    if changed:
+        log.info("rewrote %d archived file(s) without erased participants' records", changed)
+    return changed
