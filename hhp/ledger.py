@@ -79,6 +79,9 @@ REWRITE_COLUMNS = [
     ("old_sha256", "text"),
     ("new_sha256", "text"),
     ("rows_removed", "bigint"),
+    # what was taken out ([[first, how many], ...] as JSON), kept from before the archive's
+    # replacement, so that a run stopped after it still renumbers the file's rows
+    ("removed_spans", "text"),
     ("requested_at", "timestamp"),
     ("rewritten_at", "timestamp"),
 ]
@@ -148,6 +151,25 @@ def archived_sha256(wh: Warehouse, file_key: str, sha256: str) -> str:
         [file_key, sha256, DONE],
     )
     return rows[0][0] if rows else sha256
+
+
+def prepare_rewrite(wh: Warehouse, file_key: str, sha256: str, old: str, new: str, spans: str) -> None:
+    """About to replace the archived content `old` with `new` (what was removed: `spans`)."""
+    wh.execute(
+        f"update {REWRITES} set old_sha256 = %s, new_sha256 = %s, removed_spans = %s "
+        "where file_key = %s and sha256 = %s and state = %s",
+        [old, new, spans, file_key, sha256, PENDING],
+    )
+
+
+def prepared_rewrite(wh: Warehouse, file_key: str, sha256: str) -> tuple[str, str, str] | None:
+    """(old, new, spans) of a pending rewrite already prepared, if any."""
+    rows = wh.query(
+        f"select old_sha256, new_sha256, removed_spans from {REWRITES} "
+        "where file_key = %s and sha256 = %s and state = %s and new_sha256 is not null",
+        [file_key, sha256, PENDING],
+    )
+    return rows[0] if rows else None
 
 
 def record_rewrite(wh: Warehouse, file_key: str, sha256: str, old: str, new: str, rows_removed: int) -> None:

@@ -5,7 +5,9 @@ roles and grants back to exactly this, whatever drifted.
 
 - hhp_loader       ingest: writes `raw` and the ledger in `ops`, reads nothing else
 - hhp_transformer  dbt, gate, analysis: reads `raw` and `ops`, writes the dbt schemas,
-                   `quality`, `analysis` and its own `ops` tables
+                   `quality`, `analysis` and its own `ops` tables; and erases (a `data`
+                   withdrawal, ingest/erasure.py): deletes rows in `raw`, records the erasure
+                   and the archive's rewrites in the ledger's `ops` tables
 - hhp_analyst      reads the marts, `analysis`, `reporting`, the reference seeds and the
                    gate's results (`quality`); never `raw`, `staging`, `intermediate` or `ops`
 - hhp_lead         reads only `reporting`: disclosure-controlled views
@@ -47,6 +49,9 @@ ACCESS = {
     ),
     LEAD: Access(reads=("reporting",), reads_from=(TRANSFORMER,)),
 }
+# Beyond reading: what the transformer may do to the loader's tables, to erase in one transaction
+# with the derived tables it owns (no other role deletes a raw row).
+ERASES = {TRANSFORMER: (("raw", "delete"), ("ops", "insert, update"))}
 TEMPORARY = (TRANSFORMER, ANALYST)  # dbt's incremental models stage rows in temporary tables
 
 GUARD = """
@@ -140,17 +145,35 @@ def _schemas(cur, owner: str) -> None:
                 _grant_existing(cur, schema, writer, role)
                 _run(cur, "alter default privileges for role {} in schema {} grant select on tables to {}",
                      writer, schema, role)  # fmt: skip
+        for schema, privileges in ERASES.get(role, ()):
+            for writer in access.reads_from:
+                _grant_existing(cur, schema, writer, role, privileges)
+                cur.execute(
+                    sql.SQL(
+                        "alter default privileges for role {} in schema {} grant {} on tables to {}"
+                    ).format(
+                        sql.Identifier(writer),
+                        sql.Identifier(schema),
+                        sql.SQL(privileges),
+                        sql.Identifier(role),
+                    )
+                )
 
 
-def _grant_existing(cur, schema: str, owner: str, reader: str) -> None:
-    """Select on the tables and views `owner` already has in `schema`."""
+def _grant_existing(cur, schema: str, owner: str, reader: str, privileges: str = "select") -> None:
+    """Select (or `privileges`, a constant of ours) on the tables and views `owner` already has
+    in `schema`."""
     cur.execute(
         "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
         "where n.nspname = %s and pg_get_userbyid(c.relowner) = %s and c.relkind in ('r', 'v', 'm', 'p')",
         [schema, owner],
     )
     for (table,) in cur.fetchall():
-        _run(cur, "grant select on {}.{} to {}", schema, table, reader)
+        cur.execute(
+            sql.SQL("grant {} on {}.{} to {}").format(
+                sql.SQL(privileges), sql.Identifier(schema), sql.Identifier(table), sql.Identifier(reader)
+            )
+        )
 
 
 def _guard(cur, owner: str) -> None:

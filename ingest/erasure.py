@@ -283,7 +283,12 @@ def _lines(text: str) -> list[str]:
     return re.findall(r"[^\n]*\n|[^\n]+$", text)
 
 
-def _csv_without(text: str, link: tuple[str, str], named: Matcher) -> tuple[str, int]:
+# What was taken out of a file, in the unit its rows' _row_number counts (a CSV's physical
+# lines; a document's records): (first, how many) each, to renumber the rows left.
+Spans = list[tuple[int, int]]
+
+
+def _csv_without(text: str, link: tuple[str, str], named: Matcher) -> tuple[str, Spans]:
     """The CSV text without the records whose link field names an erased participant; every
     other line as it was (quoting, line ends, a byte-order mark)."""
     lines = _lines(text)
@@ -297,7 +302,7 @@ def _csv_without(text: str, link: tuple[str, str], named: Matcher) -> tuple[str,
 
     reader = csv.reader(feed())
     column, kind = link
-    index, kept, removed, start = None, [], 0, 0
+    index, kept, spans, start = None, [], [], 0
     for record in reader:
         end = position
         if index is None:
@@ -305,18 +310,18 @@ def _csv_without(text: str, link: tuple[str, str], named: Matcher) -> tuple[str,
             if len(record) > 1 and column.lower() in names:
                 index = names.index(column.lower())
         elif len(record) > index and named(kind, record[index]):
-            removed += 1
+            spans.append((start + 1, end - start))
             start = end
             continue
         kept.append("".join(lines[start:end]))
         start = end
-    return "".join(kept) + "".join(lines[start:]), removed
+    return "".join(kept) + "".join(lines[start:]), spans
 
 
-def _json_values_without(text: str, field_name: str, kind: str, named: Matcher) -> tuple[str, int]:
+def _json_values_without(text: str, field_name: str, kind: str, named: Matcher) -> tuple[str, Spans]:
     """JSON values one after another (webhook request bodies, each an array of events, which
     may span lines) without the erased participants' events; an untouched body stays as it was."""
-    decoder, out, removed, position = json.JSONDecoder(), [], 0, 0
+    decoder, out, spans, position, record = json.JSONDecoder(), [], [], 0, 0
     while True:
         start = position
         while position < len(text) and text[position] in " \t\r\n\ufeff":
@@ -326,8 +331,13 @@ def _json_values_without(text: str, field_name: str, kind: str, named: Matcher) 
             break
         value, end = decoder.raw_decode(text, position)
         records = value if isinstance(value, list) else [value]
-        kept = [r for r in records if not (isinstance(r, dict) and named(kind, str(r.get(field_name) or "")))]
-        removed += len(records) - len(kept)
+        kept = []
+        for r in records:
+            record += 1
+            if isinstance(r, dict) and named(kind, str(r.get(field_name) or "")):
+                spans.append((record, 1))
+            else:
+                kept.append(r)
         if kept or start == 0:  # a value left out takes the separator before it along
             out.append(text[start:position])
         if len(kept) == len(records):
@@ -335,10 +345,10 @@ def _json_values_without(text: str, field_name: str, kind: str, named: Matcher) 
         elif kept:
             out.append(json.dumps(kept if isinstance(value, list) else kept[0], ensure_ascii=False))
         position = end
-    return "".join(out), removed
+    return "".join(out), spans
 
 
-def _xapi_without(text: str, study: Study, named: Matcher) -> tuple[str, int]:
+def _xapi_without(text: str, study: Study, named: Matcher) -> tuple[str, Spans]:
     """An xAPI statements document without the erased participants' statements."""
     identifier, kind = _xapi_actor(study)
     document = json.loads(text.lstrip("\ufeff"))
@@ -350,34 +360,57 @@ def _xapi_without(text: str, study: Study, named: Matcher) -> tuple[str, int]:
             who.get(identifier) or ""
         )  # fmt: skip
 
-    kept = [s for s in statements if not (isinstance(s, dict) and named(kind, actor(s)))]
-    removed = len(statements) - len(kept)
-    if not removed:
-        return text, 0
+    erased = [isinstance(s, dict) and named(kind, actor(s)) for s in statements]
+    kept = [s for s, gone in zip(statements, erased, strict=True) if not gone]
+    spans = [(position, 1) for position, gone in enumerate(erased, start=1) if gone]
+    if not spans:
+        return text, []
     if isinstance(document, dict):
         document["statements"] = kept
     else:
         document = kept
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n", removed
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n", spans
 
 
-def without_erased(path: Path, fmt: str, study: Study, named: Matcher) -> tuple[bytes, int]:
-    """The file's bytes without the erased participants' records, and how many were removed."""
+def without_erased(path: Path, fmt: str, study: Study, named: Matcher) -> tuple[bytes, Spans]:
+    """The file's bytes without the erased participants' records, and what was taken out."""
     content = path.read_bytes()
     zipped = content[:2] == b"\x1f\x8b"
     text = (gzip.decompress(content) if zipped else content).decode("utf-8")
     if fmt == "hris_absence_json":
-        text, removed = _json_values_without(text, "worker_id", "employee", named)
+        text, spans = _json_values_without(text, "worker_id", "employee", named)
     elif fmt == "sendgrid_events_jsonl":
-        text, removed = _json_values_without(text, "email", "email", named)
+        text, spans = _json_values_without(text, "email", "email", named)
     elif fmt == "xapi_statements_json":
-        text, removed = _xapi_without(text, study, named)
+        text, spans = _xapi_without(text, study, named)
     else:
-        text, removed = _csv_without(text, CSV_LINKS[fmt](study), named)
-    if not removed:
-        return content, 0
+        text, spans = _csv_without(text, CSV_LINKS[fmt](study), named)
+    if not spans:
+        return content, []
     data = text.encode("utf-8")
-    return (gzip.compress(data, mtime=0) if zipped else data), removed
+    return (gzip.compress(data, mtime=0) if zipped else data), spans
+
+
+def _renumber(wh: Warehouse, fmt: str, file_key: str, sha: str, spans: Spans) -> None:
+    """Lineage stays true: the file's rows (raw, and those left out) name their line or record
+    in the rewritten file."""
+    shift = (
+        "(select coalesce(sum(n), 0) from (values "
+        + ", ".join(["(cast(%s as bigint), cast(%s as bigint))"] * len(spans))
+        + ") as spans (first, n) where spans.first < {column})"
+    )
+    values = [v for span in spans for v in span]
+    if wh.table_exists("raw", fmt):
+        wh.execute(
+            f"update raw.{fmt} set _row_number = _row_number - {shift.format(column='_row_number')} "
+            "where _file_key = %s and _file_sha256 = %s",
+            [*values, file_key, sha],
+        )
+    wh.execute(
+        f"update {ledger.REJECTED_ROWS} set row_number = row_number - {shift.format(column='row_number')} "
+        "where file_key = %s and sha256 = %s",
+        [*values, file_key, sha],
+    )
 
 
 def finish_rewrites(wh: Warehouse, landing, registry: dict[str, Study], key: bytes) -> int:
@@ -390,18 +423,26 @@ def finish_rewrites(wh: Warehouse, landing, registry: dict[str, Study], key: byt
         if study is None:
             continue
         named = _matcher(study, erased_in(wh, study_id), key)
+        prepared = ledger.prepared_rewrite(wh, file_key, sha)
         with landing.archived_copy(file_key, None, sha) as path, tempfile.TemporaryDirectory() as work:
-            old = sha256_of(path)
-            content, removed = without_erased(path, fmt, study, named)
-            new = old
-            if removed:
-                rewritten = Path(work) / "rewritten"
-                rewritten.write_bytes(content)
-                new = sha256_of(rewritten)
-                landing.replace_archived(file_key, sha, old, rewritten)
-                changed += 1
+            current = sha256_of(path)
+            if prepared and prepared[1] == current:  # replaced by a run that stopped after it
+                old, new, spans = prepared[0], current, [tuple(s) for s in json.loads(prepared[2])]
+            else:
+                old = new = current
+                content, spans = without_erased(path, fmt, study, named)
+                if spans:
+                    rewritten = Path(work) / "rewritten"
+                    rewritten.write_bytes(content)
+                    new = sha256_of(rewritten)
+                    with wh.transaction():
+                        ledger.prepare_rewrite(wh, file_key, sha, old, new, json.dumps(spans))
+                    landing.replace_archived(file_key, sha, old, rewritten)
+                    changed += 1
         with wh.transaction():
-            ledger.record_rewrite(wh, file_key, sha, old, new, removed)
+            if spans:
+                _renumber(wh, fmt, file_key, sha, spans)
+            ledger.record_rewrite(wh, file_key, sha, old, new, len(spans))
     if changed:
         log.info("rewrote %d archived file(s) without erased participants' records", changed)
     return changed

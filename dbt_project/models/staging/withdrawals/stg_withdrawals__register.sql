@@ -2,6 +2,15 @@ with source as (
     select * from {{ source('withdrawals', 'withdrawal_csv') }}
 ),
 
+-- a participant withdrawn at level data is erased: their id stays in the raw register alone
+erased as (
+    select distinct
+        study_id,
+        participant_id
+    from source
+    where level = 'data'
+),
+
 ranked as (
     select
         *,
@@ -10,6 +19,12 @@ ranked as (
             order by _extract_date desc, _ingested_at desc, _row_number desc
         ) as recency_rank
     from source
+    where not exists (
+        select 1 from erased
+        where
+            erased.study_id = source.study_id
+            and erased.participant_id = source.participant_id
+    )
 ),
 
 final as (
