@@ -230,12 +230,15 @@ UPTAKE_MEASURES = {
 
 
 def uptake(participants: pd.DataFrame, engagement: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
-    """Per study and arm: the share of scheduled contacts delivered, opened (by a person) and
-    modules completed, where the study's delivery format records it, over everyone randomised
-    to the arm (described, never used to exclude anyone)."""
+    """Per study and arm: the share of due contacts delivered, opened (by a person) and modules
+    completed, where the study's delivery format records it, over everyone randomised to the
+    arm (described, never used to exclude anyone). A contact scheduled after a participant
+    stopped the intervention is not due (docs/instruments.md, withdrawals)."""
     contacts = studies.set_index("study_id")["scheduled_contacts"]
     measures = studies.set_index("study_id")["delivery_format"].map(lambda f: UPTAKE_MEASURES.get(f, set()))
-    per_person = engagement.groupby(["study_id", "participant_id"]).agg(
+    due = engagement[engagement["is_due"].fillna(True).astype(bool)]
+    per_person = due.groupby(["study_id", "participant_id"]).agg(
+        due=("contact_no", "count"),
         delivered=("is_delivered", "sum"),
         opened=("is_opened_by_human", "sum"),
         completed=("is_completed", "sum"),
@@ -243,20 +246,22 @@ def uptake(participants: pd.DataFrame, engagement: pd.DataFrame, studies: pd.Dat
     joined = (
         participants.set_index(["study_id", "participant_id"])
         .join(per_person)
-        .fillna({"delivered": 0, "opened": 0, "completed": 0})
+        .fillna({"due": 0, "delivered": 0, "opened": 0, "completed": 0})
     )
     rows = []
     for (study_id, arm), group in joined.reset_index().groupby(["study_id", "arm"]):
         offered = int(contacts.get(study_id, 0) or 0) if group["is_intervention"].iloc[0] else 0
+        due_contacts = float(group["due"].sum())
         shares = {
-            f"{kind}_share": group[kind].astype(float).mean() / offered
-            if offered and kind in measures[study_id]
+            f"{kind}_share": group[kind].astype(float).sum() / due_contacts
+            if offered and due_contacts and kind in measures[study_id]
             else np.nan
             for kind in ("delivered", "opened", "completed")
         }
         rows.append(
-            {"study_id": study_id, "arm": arm, "n": len(group), "scheduled_contacts": offered, **shares}
-        )
+            {"study_id": study_id, "arm": arm, "n": len(group), "scheduled_contacts": offered,
+             "contacts_due": int(due_contacts), **shares}
+        )  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -325,8 +330,8 @@ def load_marts(wh: Warehouse) -> dict[str, pd.DataFrame]:
             "where p.itt_flag"
         ),
         "engagement": frame(
-            "select study_id, participant_id, is_delivered, is_opened_by_human, is_completed "
-            "from marts.fct_engagement"
+            "select study_id, participant_id, contact_no, is_due, is_delivered, is_opened_by_human, "
+            "is_completed from marts.fct_engagement"
         ),
     } | {"sample_ratio": sample_ratio(wh, studies)}
 

@@ -1,6 +1,7 @@
 """Transform: build the dbt project through Cosmos, one task per model and its tests after it.
 
-Scheduled on any raw.<format> asset; refuses to start on a registry with problems. Cosmos's
+Scheduled on any raw.<format> asset; refuses to start on a registry with problems; erases
+everyone withdrawn at level data (ingest/erasure.py) before building. Cosmos's
 watcher mode runs one `dbt build` (one writer, as DuckDB requires; models in dependency
 order, each model's tests right after it) and each model's task and test task follow that
 model's own result, so a failure shows on the model that broke. Emits marts.built when every
@@ -60,11 +61,18 @@ def hhp_transform():
         """Refuse to build on a registry with problems (every one listed in the error)."""
         return len(load_registry())
 
+    @task(pool=WAREHOUSE_POOL)
+    def erase_withdrawn() -> int:
+        """Erase everyone withdrawn at level data before any model is built from raw."""
+        from pipeline.chain import erase  # deferred: a task's imports, not the DAG parse's
+
+        return erase(load_settings())
+
     @task(outlets=[MARTS_BUILT])
     def publish_marts():
         return "marts built"
 
-    check_registry() >> models >> publish_marts()
+    check_registry() >> erase_withdrawn() >> models >> publish_marts()
 
 
 hhp_transform()

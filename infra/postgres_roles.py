@@ -6,7 +6,8 @@ roles and grants back to exactly this, whatever drifted.
 - hhp_loader       ingest: writes `raw` and the ledger in `ops`, reads nothing else
 - hhp_transformer  dbt, gate, analysis: reads `raw` and `ops`, writes the dbt schemas,
                    `quality`, `analysis` and its own `ops` tables; and erases (a `data`
-                   withdrawal, ingest/erasure.py): deletes rows in `raw`, records the erasure
+                   withdrawal, ingest/erasure.py): deletes rows in `raw` (and renumbers a rewritten
+                   file's rows), records the erasure
                    and the archive's rewrites in the ledger's `ops` tables
 - hhp_analyst      reads the marts, `analysis`, `reporting`, the reference seeds and the
                    gate's results (`quality`); never `raw`, `staging`, `intermediate` or `ops`
@@ -51,7 +52,7 @@ ACCESS = {
 }
 # Beyond reading: what the transformer may do to the loader's tables, to erase in one transaction
 # with the derived tables it owns (no other role deletes a raw row).
-ERASES = {TRANSFORMER: (("raw", "delete"), ("ops", "insert, update"))}
+ERASES = {TRANSFORMER: (("raw", "delete, update"), ("ops", "insert, update"))}
 TEMPORARY = (TRANSFORMER, ANALYST)  # dbt's incremental models stage rows in temporary tables
 
 GUARD = """
