@@ -13,6 +13,7 @@ import pandas as pd
 
 from analysis import estimators as est
 from hhp import randomisation
+from hhp.instruments import UPTAKE_MEASURES, complies
 from hhp.registry import load_registry
 from hhp.warehouse import Warehouse
 
@@ -41,13 +42,47 @@ def _model_text(binary: bool, baseline: bool, strata: bool, clustered: bool) -> 
     return f"{kind}: outcome ~ {' + '.join(terms)}; {errors}"
 
 
-def _estimate(group: pd.DataFrame, code: str, clustered: bool) -> dict:
-    treat = group["is_intervention"].astype(float).to_numpy()
-    y = group["value"].astype(float).to_numpy()
+def _covariates(
+    group: pd.DataFrame, code: str
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]:
+    """(covariates, baseline, strata) of the ITT model: the baseline score (continuous outcomes)
+    and the strata."""
     strata = est.stratum_dummies(group["stratum"])
     baseline = None if code in BINARY else est.baseline_covariates(group["baseline_value"])
     parts = [c for c in (baseline, strata) if c is not None and not c.empty]
-    covariates = pd.concat(parts, axis=1) if parts else None
+    return (pd.concat(parts, axis=1) if parts else None), baseline, strata
+
+
+def _cace(group: pd.DataFrame, code: str, clustered: bool, rule: dict) -> dict:
+    """The complier average causal effect beside a primary ITT estimate, on its scale."""
+    covariates, _, _ = _covariates(group, code)
+    received = group["received"].fillna(False).astype(float).to_numpy()
+    treated = group["is_intervention"].astype(bool).to_numpy()
+    share = float(received[treated].mean()) if treated.any() else np.nan
+    row = {"complier_share": share, "compliance": rule["description"]}
+    fit = est.complier_effect(
+        group["value"].astype(float).to_numpy(), group["is_intervention"].astype(float).to_numpy(), received,
+        covariates, group["cluster_id"] if clustered else None, 100.0 if code in BINARY else 1.0,
+    )  # fmt: skip
+    if fit is None:
+        return row | {"cace_note": "not estimated: no one in the intervention arm received it"}
+    note = None
+    if share < 0.1:  # the ITT effect is divided by the share who received it, and so is its error
+        note = f"only {share:.1%} received the intervention: the interval is wide"
+    return row | {
+        "cace_estimate": fit.estimate,
+        "cace_se": fit.se,
+        "cace_ci_low": fit.ci_low,
+        "cace_ci_high": fit.ci_high,
+        "cace_p_value": fit.p_value,
+        "cace_note": note,
+    }
+
+
+def _estimate(group: pd.DataFrame, code: str, clustered: bool) -> dict:
+    treat = group["is_intervention"].astype(float).to_numpy()
+    y = group["value"].astype(float).to_numpy()
+    covariates, baseline, strata = _covariates(group, code)
     clusters = group["cluster_id"] if clustered else None
     control, intervention = y[treat == 0], y[treat == 1]
     row = {
@@ -117,10 +152,14 @@ def effect_estimates(outcomes: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFr
             "n_control": n_control,
             "n_intervention": n_intervention,
         }
+        rule = registry[study_id].compliance
         if min(n_control, n_intervention) < MIN_PEOPLE:
             row["model"] = f"not estimated: fewer than {MIN_PEOPLE} people in an arm"
         else:
-            row |= _estimate(group.reset_index(drop=True), code, study["design"] == "cluster_rct")
+            clustered = study["design"] == "cluster_rct"
+            row |= _estimate(group.reset_index(drop=True), code, clustered)
+            if row["is_primary"] and rule and "received" in group:
+                row |= _cace(group.reset_index(drop=True), code, clustered, rule)
         rows.append(row)
     frame = pd.DataFrame(rows, columns=EFFECT_COLUMNS_ORDER)
     frame[EFFECT_FIGURES] = frame[EFFECT_FIGURES].astype(float)  # all-missing columns stay numeric
@@ -220,15 +259,6 @@ def balance(participants: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# What each delivery format can tell (docs/instruments.md, engagement).
-UPTAKE_MEASURES = {
-    "exchange_message_trace_csv": {"delivered"},
-    "sendgrid_events_jsonl": {"delivered", "opened"},
-    "postal_dispatch_csv": {"delivered"},
-    "xapi_statements_json": {"completed"},
-}
-
-
 def uptake(participants: pd.DataFrame, engagement: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
     """Per study and arm: the share of due contacts delivered, opened (by a person) and modules
     completed, where the study's delivery format records it, over everyone randomised to the
@@ -290,9 +320,20 @@ EFFECT_COLUMNS_ORDER = [
     "odds_ratio",
     "odds_ratio_ci_low",
     "odds_ratio_ci_high",
+    # the complier average causal effect, beside a primary outcome of a study with an uptake measure
+    "compliance",
+    "complier_share",
+    "cace_estimate",
+    "cace_se",
+    "cace_ci_low",
+    "cace_ci_high",
+    "cace_p_value",
+    "cace_note",
 ]
 EFFECT_FIGURES = [
-    c for c in EFFECT_COLUMNS_ORDER[EFFECT_COLUMNS_ORDER.index("mean_control") :] if c != "standardised_kind"
+    c
+    for c in EFFECT_COLUMNS_ORDER[EFFECT_COLUMNS_ORDER.index("mean_control") :]
+    if c not in ("standardised_kind", "compliance", "cace_note")
 ]
 POOLED_COLUMNS_ORDER = [
     "outcome_code",
@@ -336,8 +377,32 @@ def load_marts(wh: Warehouse) -> dict[str, pd.DataFrame]:
     } | {"sample_ratio": sample_ratio(wh, studies)}
 
 
+def received_intervention(participants: pd.DataFrame, engagement: pd.DataFrame) -> pd.DataFrame:
+    """(study_id, participant_id, received): whether each participant received the intervention
+    by their study's compliance rule, over their due contacts; never in the control arm."""
+    registry = load_registry()
+    due = engagement[engagement["is_due"].fillna(True).astype(bool)]
+    counts = due.groupby(["study_id", "participant_id"]).agg(
+        due=("contact_no", "count"),
+        delivered=("is_delivered", "sum"),
+        opened=("is_opened_by_human", "sum"),
+        completed=("is_completed", "sum"),
+    )
+    rows = []
+    for person in participants[participants["is_intervention"]].itertuples():
+        rule = registry[person.study_id].compliance if person.study_id in registry else None
+        if rule is None:
+            continue
+        key = (person.study_id, person.participant_id)
+        got = counts.loc[key].to_dict() if key in counts.index else {}
+        rows.append((person.study_id, person.participant_id, complies(rule, got, int(got.get("due", 0)))))
+    return pd.DataFrame(rows, columns=["study_id", "participant_id", "received"])
+
+
 def analyse(marts: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    effects = effect_estimates(marts["outcomes"], marts["studies"])
+    received = received_intervention(marts["participants"], marts["engagement"])
+    outcomes = marts["outcomes"].merge(received, on=["study_id", "participant_id"], how="left")
+    effects = effect_estimates(outcomes, marts["studies"])
     return {
         "effect_estimates": effects,
         "pooled_effects": pooled_effects(effects),

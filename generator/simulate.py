@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
-from hhp.instruments import LEAVING_REASONS, SWEMWBS_METRIC, WITHDRAWAL_LEVELS
+from hhp.instruments import LEAVING_REASONS, SWEMWBS_METRIC, WITHDRAWAL_LEVELS, complies
 from hhp.registry import Study
 
 FIRST_NAMES = (
@@ -261,12 +261,9 @@ def simulate(study: Study, seed: int, scale: float = 1.0) -> StudyData:
         for tp in post:
             scores = {}
             for code, (mean, sd) in means.items():
-                effect = effects.get(code, {}).get(tp, 0.0) if p.arm == treatment else 0.0
+                # the effect comes later, to those who receive the intervention (_add_effects)
                 scores[code] = (
-                    mean
-                    + STABILITY * (base[code] - mean)
-                    + sd * np.sqrt(1 - STABILITY**2) * rng.normal()
-                    + effect
+                    mean + STABILITY * (base[code] - mean) + sd * np.sqrt(1 - STABILITY**2) * rng.normal()
                 )
             p.scores[tp] = scores
         # leaving: within the HR period with the arm's probability, else maybe later
@@ -285,18 +282,21 @@ def simulate(study: Study, seed: int, scale: float = 1.0) -> StudyData:
                 p.notice_given_date = p.termination_date - timedelta(days=int(rng.integers(14, 60)))
         participants.append(p)
 
-    responses = _survey(rng, study, participants)
-    absences = _absences(rng, study, participants)
-    deliveries = _deliveries(rng, study, participants, treatment)
-    # their own stream: adding withdrawals changes none of the other draws
-    withdrawals = _withdrawals(
-        np.random.default_rng([seed, sum(study.study_id.encode()), 3]), study, participants
-    )
+    # deliveries and withdrawals in streams of their own, drawn before the survey: who received
+    # the intervention decides whose scores it changes
+    stream = sum(study.study_id.encode())
+    deliveries = _deliveries(np.random.default_rng([seed, stream, 4]), study, participants, treatment)
+    withdrawals = _withdrawals(np.random.default_rng([seed, stream, 3]), study, participants)
     stopped = {w.participant.participant_id: w.withdrawn_on for w in withdrawals}
     # any withdrawal stops the intervention: nothing is sent after it (the partner was told)
     deliveries = [
         d for d in deliveries if d.received_at.date() <= stopped.get(d.participant.participant_id, date.max)
     ]
+    compliers = _compliers(study, participants, deliveries)
+    share = len(compliers) / max(1, sum(p.arm == treatment for p in participants))
+    complier_effects = _add_effects(study, participants, compliers, share, post)
+    responses = _survey(rng, study, participants)
+    absences = _absences(rng, study, participants)
     truth = {
         "study_id": study.study_id,
         "seed": seed,
@@ -314,6 +314,11 @@ def simulate(study: Study, seed: int, scale: float = 1.0) -> StudyData:
         "sickness_spells_per_period": settings["sickness_spells_per_period"],
         # the highest level each withdrawn participant reached: data ones are erased
         "withdrawals": _withdrawal_counts(withdrawals),
+        # the survey outcomes' effects act on those who received the intervention only (the
+        # registry's compliance rule; everyone offered it where the study has none), scaled so
+        # that intention to treat still recovers `effects`: complier effect = effect / share
+        "complier_share": share,
+        "complier_effects": complier_effects,
     }
     return StudyData(study, participants, responses, absences, deliveries, truth, withdrawals)
 
@@ -421,6 +426,49 @@ def _withdrawals(rng, study: Study, participants: list[Participant]) -> list[Wit
                 later = p.randomised_on + timedelta(days=int(rng.integers(day + 1, study.hr_period_days)))
                 out.append(Withdrawal(p, later, "follow_up", reason))
     return sorted(out, key=lambda w: (w.withdrawn_on, w.participant.participant_id))
+
+
+def _counts(deliveries: list[Delivery]) -> dict[str, dict[str, int]]:
+    """Per participant, their contacts and how many were delivered, opened and completed, as the
+    platform's engagement mart counts them (docs/instruments.md, engagement)."""
+    counts: dict[str, dict[str, int]] = {}
+    for d in deliveries:
+        c = counts.setdefault(
+            d.participant.participant_id, {"due": 0, "delivered": 0, "opened": 0, "completed": 0}
+        )
+        c["due"] += 1
+        c["delivered"] += d.status == "Delivered"
+        c["opened"] += d.human_opens > 0
+        c["completed"] += d.completed_at is not None
+    return counts
+
+
+def _compliers(study: Study, participants: list[Participant], deliveries: list[Delivery]) -> set[str]:
+    """Who, in the intervention arm, received the intervention by the registry's rule."""
+    offered = [p.participant_id for p in participants if p.arm == study.arms[1]]
+    if study.compliance is None:
+        return set(offered)
+    counts = _counts(deliveries)
+    return {
+        pid for pid in offered
+        if complies(study.compliance, counts.get(pid, {}), counts.get(pid, {}).get("due", 0))
+    }  # fmt: skip
+
+
+def _add_effects(study: Study, participants, compliers: set[str], share: float, post: list[str]) -> dict:
+    """Add each survey outcome's effect, divided by the share who received the intervention, to
+    their scores; returns that complier effect per outcome and timepoint."""
+    effects = study.generator["effects"]
+    complier = {
+        code: {tp: (float(effects.get(code, {}).get(tp, 0.0)) / share if share else 0.0) for tp in post}
+        for code in BASELINE
+    }
+    for p in participants:
+        if p.participant_id in compliers:
+            for tp in post:
+                for code in BASELINE:
+                    p.scores[tp][code] += complier[code][tp]
+    return {code: complier[code] for code in study.feeds.get("survey", {}).get("items", {})}
 
 
 def _withdrawal_counts(withdrawals: list[Withdrawal]) -> dict[str, int]:

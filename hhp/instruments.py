@@ -56,3 +56,22 @@ WITHDRAWAL_LEVELS = tuple(
 LEAVING_REASONS = {
     row["leaving_reason"]: row["is_voluntary"] == "true" for row in _read_seed("leaving_reasons")
 }
+
+# What each delivery format can tell of uptake (docs/instruments.md, engagement).
+UPTAKE_MEASURES: dict[str, frozenset[str]] = {
+    "exchange_message_trace_csv": frozenset({"delivered"}),
+    "sendgrid_events_jsonl": frozenset({"delivered", "opened"}),
+    "postal_dispatch_csv": frozenset({"delivered"}),
+    "xapi_statements_json": frozenset({"completed"}),
+}
+
+
+def complies(rule: dict, counts: dict[str, float], due: int) -> bool:
+    """Whether a participant of the intervention arm received the intervention, by the study's
+    compliance rule ({measure, min_share | min_contacts}) over their due contacts: `counts`
+    holds how many were delivered, opened and completed. The generator calls it too, so the
+    truth it records is the platform's own definition."""
+    got = float(counts.get(rule["measure"], 0) or 0)
+    if rule.get("min_contacts") is not None:
+        return got >= rule["min_contacts"]
+    return due > 0 and got / due >= rule["min_share"]

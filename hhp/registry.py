@@ -47,6 +47,13 @@ class Study:
     primary_outcomes: tuple[dict[str, str], ...]
     feeds: dict[str, dict[str, Any]]
     generator: dict[str, Any] = field(default_factory=dict)
+    compliance: dict[str, Any] | None = None  # who received the intervention (the CACE)
+    costs: dict[str, dict[str, float]] | None = None  # per arm: delivery, staff_time, materials (pounds)
+
+    def cost_per_participant(self, arm: str) -> float | None:
+        if not self.costs:
+            return None
+        return float(sum(self.costs[arm].values()))
 
     def is_primary(self, outcome_code: str, timepoint: str) -> bool:
         """Whether the registry names this outcome at this timepoint as a primary outcome."""
@@ -89,6 +96,8 @@ def _study(file: StudyFile) -> Study:
             if spec is not None
         },
         generator=dict(file.generator),
+        compliance=file.compliance.model_dump() if file.compliance else None,
+        costs={arm: cost.model_dump() for arm, cost in file.costs.items()} if file.costs else None,
     )
 
 

@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from hhp.formats import FEEDS, FORMATS, formats_of
-from hhp.instruments import OUTCOMES
+from hhp.instruments import OUTCOMES, UPTAKE_MEASURES
 
 INSTRUMENT_ITEMS = {"SWEMWBS": 7, "CBI_WORK": 7, "BELONG": 3, "ITQ": 3}
 SCHEMA_FILE = "study.schema.json"
@@ -189,6 +189,32 @@ class Contacts(_Strict):
     count: int = Field(ge=0, description="Scheduled contacts; week k's on day 7k.")
 
 
+class Compliance(_Strict):
+    """Who received the intervention, from engagement over their due contacts (for the
+    complier average causal effect): at least a share of them, or at least a number."""
+
+    measure: Literal["delivered", "opened", "completed"] = Field(
+        description="The uptake measure (docs/instruments.md, engagement), which the delivery format records."
+    )
+    min_share: float | None = Field(None, gt=0, le=1, description="At least this share of the due contacts.")
+    min_contacts: PositiveInt | None = Field(None, description="At least this many contacts.")
+    description: str = Field(description="The rule in words, as the report shows it.")
+
+    @model_validator(mode="after")
+    def _one_threshold(self) -> Compliance:
+        if (self.min_share is None) == (self.min_contacts is None):
+            raise ValueError("compliance gives either min_share or min_contacts")
+        return self
+
+
+class ArmCost(_Strict):
+    """What the arm costs per participant, in pounds (docs/instruments.md, costs)."""
+
+    delivery: float = Field(0, ge=0)
+    staff_time: float = Field(0, ge=0)
+    materials: float = Field(0, ge=0)
+
+
 class PrimaryOutcome(_Strict):
     outcome: str
     timepoint: str
@@ -210,6 +236,10 @@ class StudyFile(_Strict):
     hr_period_days: PositiveInt
     timepoints: dict[str, TimepointSpec]
     primary_outcomes: list[PrimaryOutcome] = []
+    compliance: Compliance | None = Field(
+        None, description="Who received the intervention (a study with an uptake measure): for the CACE."
+    )
+    costs: dict[str, ArmCost] | None = Field(None, description="Per arm, the cost per participant in pounds.")
     feeds: Feeds
     generator: dict[str, Any] = Field({}, description="Settings of the simulator (`hhp generate`).")
 
@@ -303,6 +333,22 @@ def _cross_checks(raw: dict, stem: str) -> list[tuple[str, str]]:
     if len(columns) != len(set(map(str, columns))):
         repeated = sorted({str(c) for c in columns if columns.count(c) > 1})
         found.append(("feeds.survey.items", f"a column serves two items: {', '.join(repeated)}"))
+    compliance = raw.get("compliance") if isinstance(raw.get("compliance"), dict) else None
+    delivery = feeds.get("delivery") if isinstance(feeds.get("delivery"), dict) else {}
+    if compliance is not None:
+        recorded = UPTAKE_MEASURES.get(str(delivery.get("format")), frozenset())
+        if compliance.get("measure") not in recorded:
+            found.append(
+                (
+                    "compliance.measure",
+                    f"'{compliance.get('measure')}' is not recorded by the delivery feed's format "
+                    f"({delivery.get('format') or 'none'}: "
+                    f"{', '.join(sorted(recorded)) or 'no uptake measure'})",
+                )
+            )
+    costs = raw.get("costs") if isinstance(raw.get("costs"), dict) else None
+    if costs is not None and isinstance(arms, list) and set(map(str, costs)) != set(map(str, arms)):
+        found.append(("costs", f"must name exactly the arms {arms}; names {sorted(map(str, costs))}"))
     outcomes = raw.get("primary_outcomes") if isinstance(raw.get("primary_outcomes"), list) else []
     for i, primary in enumerate(outcomes):
         if not isinstance(primary, dict):
