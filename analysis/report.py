@@ -14,11 +14,13 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from analysis.consort import WITHDRAWAL_STAGES, Arm, consort_svg
 from analysis.disclosure import SUPPRESSED, disclosed_count, statistic_shown
-from analysis.estimates import DOMAINS, run_analysis
+from analysis.estimates import DOMAINS, received_intervention, run_analysis
 from analysis.forest import Line, forest_svg
 from hhp.config import Settings
 from hhp.errors import NothingBuilt
+from hhp.instruments import OUTCOMES
 from hhp.ledger import data_release
 from hhp.registry import load_registry
 from hhp.spreadsheet import neutralise
@@ -61,10 +63,12 @@ def public_effects(effects: pd.DataFrame) -> list[dict]:
         def hide(text: str, shown: bool = shown) -> str:
             return text if shown else SUPPRESSED
 
+        cace = shown and not _missing(e.get("cace_estimate"))
         rows.append(
             {
                 "study_id": e["study_id"],
                 "outcome_code": e["outcome_code"],
+                "outcome": outcome_label(e["outcome_code"]),
                 "timepoint": e["timepoint"],
                 "domain": e["domain"],
                 "primary": bool(e["is_primary"]),
@@ -82,6 +86,55 @@ def public_effects(effects: pd.DataFrame) -> list[dict]:
                 "standardised_kind": e["standardised_kind"] or "",
                 "odds_ratio": hide(_number(e["odds_ratio"])),
                 "model": e["model"],
+                # the complier average causal effect (primary outcomes of studies with an uptake measure)
+                "compliance": e.get("compliance") if isinstance(e.get("compliance"), str) else "",
+                "complier_share": f"{e['complier_share']:.0%}" if cace else "",
+                "cace_estimate": _number(e["cace_estimate"]) if cace else "",
+                "cace_ci_low": _number(e["cace_ci_low"]) if cace else "",
+                "cace_ci_high": _number(e["cace_ci_high"]) if cace else "",
+                "cace_note": e.get("cace_note") if isinstance(e.get("cace_note"), str) else "",
+            }
+        )
+    return rows
+
+
+def outcome_label(code: str) -> str:
+    """An outcome in words, from the one seed of them (dbt_project/seeds/outcomes.csv)."""
+    return OUTCOMES[code]["outcome_label"] if code in OUTCOMES else code
+
+
+def cost_comparison(effects: pd.DataFrame, registry: dict) -> list[dict]:
+    """Per primary outcome: what the intervention costs per participant beyond control, and its
+    effect per 100 pounds of that (the interval scaled alike: the cost is a registry figure, not
+    an estimate); disclosure as the effect's own."""
+    rows = []
+    for e in _order(effects[effects["is_primary"]]).to_dict("records"):
+        study = registry.get(e["study_id"])
+        if study is None or not study.costs:
+            continue
+        control, intervention = study.arms
+        cost = study.cost_per_participant(intervention) - study.cost_per_participant(control)
+        shown = statistic_shown(min(e["n_control"], e["n_intervention"])) and not _missing(e["estimate"])
+        per_100 = shown and cost > 0
+
+        def scaled(value, per_100: bool = per_100, shown: bool = shown, cost: float = cost) -> str:
+            if not shown:
+                return SUPPRESSED
+            return _number(value * 100 / cost) if per_100 else ""
+
+        rows.append(
+            {
+                "study_id": e["study_id"],
+                "outcome_code": e["outcome_code"],
+                "outcome": outcome_label(e["outcome_code"]),
+                "timepoint": e["timepoint"],
+                "scale": e["scale"] or "",
+                "cost_per_participant": f"{study.cost_per_participant(intervention):.2f}",
+                "extra_cost_per_participant": f"{cost:.2f}",
+                "effect": _number(e["estimate"]) if shown else SUPPRESSED,
+                "effect_per_100_pounds": scaled(e["estimate"]),
+                "per_100_ci_low": scaled(e["ci_low"]),
+                "per_100_ci_high": scaled(e["ci_high"]),
             }
         )
     return rows
@@ -91,6 +144,7 @@ def public_pooled(pooled: pd.DataFrame) -> list[dict]:
     return [
         {
             "outcome_code": p["outcome_code"],
+            "outcome": outcome_label(p["outcome_code"]),
             "timepoint": p["timepoint"],
             "scale": p["scale"],
             "k": p["k"],
@@ -112,7 +166,14 @@ def public_pooled(pooled: pd.DataFrame) -> list[dict]:
 def public_flow(flow: pd.DataFrame, arms: list[str]) -> list[dict]:
     """The reporting view rpt_participant_flow, disclosure-controlled already, as one row per
     stage and one column per arm; no totals (a total beside a `c` would reveal it)."""
-    order = ["randomised", "survey baseline", "survey endline", "survey followup", "HR record"]
+    order = [
+        "randomised",
+        *WITHDRAWAL_STAGES,
+        "survey baseline",
+        "survey endline",
+        "survey followup",
+        "HR record",
+    ]
     rows = []
     for stage in sorted(flow["flow_stage"].unique(), key=lambda s: order.index(s) if s in order else 9):
         at = flow[flow["flow_stage"] == stage].set_index("arm")["n"]
@@ -164,6 +225,42 @@ def public_sample_ratio(row: dict) -> dict:
     }
 
 
+def consort(title: str, flow: pd.DataFrame, arms: list[str], raw_total: int, received: int | None) -> str:
+    """The study's CONSORT diagram from the reporting view's (disclosed) counts; how many
+    received the intervention by the study's compliance rule (None: it has no uptake measure)."""
+    at = {(r["flow_stage"], r["arm"]): r["n"] for r in flow.to_dict("records")}
+    order = ["survey baseline", "survey endline", "survey followup", "HR record"]
+    waves = sorted({s for s, _ in at if s.startswith("survey ") or s == "HR record"},
+                   key=lambda s: order.index(s) if s in order else 9)  # fmt: skip
+    randomised = [at.get(("randomised", arm), disclosed_count(0)) for arm in arms]
+    total = SUPPRESSED if SUPPRESSED in randomised else disclosed_count(raw_total)
+    shown = []
+    for i, arm in enumerate(arms):
+        if i == 0:
+            got = "not offered (control)"
+        else:
+            got = disclosed_count(received) if received is not None else "not measured (no uptake measure)"
+        shown.append(
+            Arm(
+                arm,
+                randomised[i],
+                got,
+                {
+                    label: at.get((stage, arm), disclosed_count(0))
+                    for stage, label in WITHDRAWAL_STAGES.items()
+                },
+                [
+                    (
+                        wave.removeprefix("survey ") + (" survey" if wave.startswith("survey") else ""),
+                        at.get((wave, arm), disclosed_count(0)),
+                    )
+                    for wave in waves
+                ],  # fmt: skip
+            )
+        )
+    return consort_svg(f"Participant flow: {title}", total, shown)
+
+
 def forest_plots(effects: pd.DataFrame, pooled: pd.DataFrame) -> list[dict]:
     """One plot per outcome and timepoint: each study's estimate and the pooled one."""
     plots = []
@@ -194,7 +291,8 @@ def forest_plots(effects: pd.DataFrame, pooled: pd.DataFrame) -> list[dict]:
             {
                 "outcome_code": code,
                 "timepoint": timepoint,
-                "svg": forest_svg(f"{code} at {timepoint}", lines, summary, unit),
+                "outcome": outcome_label(code),
+                "svg": forest_svg(f"{outcome_label(code)} at {timepoint}", lines, summary, unit),
             }
         )
     return plots
@@ -257,6 +355,9 @@ def build_report(settings: Settings) -> Path:
         ).to_pandas()
         release = data_release(wh)
         quality = _quality(wh)
+        erased = dict(wh.query("select study_id, sum(participants) from ops.erasures group by study_id")) if (
+            wh.table_exists("ops", "erasures")
+        ) else {}  # fmt: skip
     studies = marts["studies"]
     titles = dict(zip(studies["study_id"], studies["title"], strict=True))
     effects, pooled = tables["effect_estimates"], tables["pooled_effects"]
@@ -264,7 +365,12 @@ def build_report(settings: Settings) -> Path:
     exports: dict[str, list[dict]] = {
         "effect_estimates": public_effects(effects),
         "pooled_effects": public_pooled(pooled),
+        "cost_comparison": cost_comparison(effects, load_registry()),
     }
+    received = received_intervention(marts["participants"], marts["engagement"])
+    received_by_study = received.groupby("study_id")["received"].sum().to_dict()
+    randomised = marts["participants"].groupby("study_id").size().to_dict()
+    registry = load_registry()
     pages = []
     for study in studies.to_dict("records"):
         sid = study["study_id"]
@@ -275,6 +381,13 @@ def build_report(settings: Settings) -> Path:
             "arms": arms,
             "sample_ratio": public_sample_ratio(ratios[sid]),
             "flow": public_flow(flow[flow["study_id"] == sid], arms),
+            "consort": consort(
+                study["title"],
+                flow[flow["study_id"] == sid],
+                arms,
+                int(randomised.get(sid, 0)) + int(erased.get(sid, 0) or 0),
+                int(received_by_study.get(sid, 0)) if registry[sid].compliance else None,
+            ),
             "balance": public_balance(of["balance"]),
             "uptake": public_uptake(of["uptake"]),
             "effects": [r for r in exports["effect_estimates"] if r["study_id"] == sid],
@@ -298,6 +411,7 @@ def build_report(settings: Settings) -> Path:
         titles=titles,
         plots=forest_plots(effects, pooled),
         pooled=exports["pooled_effects"],
+        costs=exports["cost_comparison"],
         withheld={titles.get(sid, sid): reasons for sid, reasons in held.items()},
         release=release,
         built_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -41,7 +41,7 @@ def test_the_report_opens_offline_without_console_errors_or_requests(report, pro
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)|url\(|@import""", dom, re.IGNORECASE)
     assert dom.count('class="forest"') >= 10, "the summary page has no forest plots"
     primary_row = next(row for row in dom.split("<tr") if 'class="primary"' in row)
-    assert "SWEMWBS" in primary_row or "CBI_WORK" in primary_row
+    assert "Mental wellbeing" in primary_row or "Work-related burnout" in primary_row  # in words
     assert " to " in primary_row
 
     screenshot = programme_chain.home / "report_summary.png"
@@ -59,3 +59,30 @@ def test_an_outside_request_would_be_caught(report, tmp_path):
     assert any("Content Security Policy" in line for line in _console_problems(opened.stderr)), opened.stderr[
         -2000:
     ]
+
+
+def test_a_consort_diagram_per_study_and_the_cost_comparison_show(report, programme_chain, tmp_path):
+    """Every study's participant flow as a CONSORT diagram, its counts disclosure-controlled
+    (none under 10 shown, others multiples of 5), and the cost beside each primary effect; a
+    screenshot of one diagram and the cost table is kept in $HHP_HOME."""
+    opened = _chromium(tmp_path, "--dump-dom", report.as_uri())
+    assert _console_problems(opened.stderr) == []
+    dom = opened.stdout
+    figures = re.findall(r'<figure class="consort" id="consort-([a-z_]+)">(.*?)</figure>', dom, re.S)
+    assert {study for study, _ in figures} == {"mod_ding", "dispatch_stories", "tea_coffee", "gratitude_letters",
+                                               "goal_setting"}  # fmt: skip
+    for study, svg in figures:
+        texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+        assert any(t.startswith("Randomised: ") for t in texts) and "their data (erased): " in " ".join(texts)
+        counts = [t.rsplit(": ", 1)[1] for t in texts if re.search(r": (c|\d+)$", t)]
+        assert counts and all(n == "c" or (int(n) >= 10 and int(n) % 5 == 0) for n in counts), (study, counts)
+    costs = dom.split('<h2 id="costs">')[1].split("</table>")[0]
+    assert costs.count("<tr>") == 1 + 6 and "Effect per £100" in costs  # the header and each primary outcome
+    head = dom[: dom.index("<body")]
+    page = tmp_path / "consort.html"
+    page.write_text(
+        f"{head}<body><main>{costs}</table><figure>{dict(figures)['mod_ding']}</figure></main></body></html>"
+    )
+    screenshot = programme_chain.home / "report_consort_and_costs.png"
+    _chromium(tmp_path, "--window-size=1100,1000", f"--screenshot={screenshot}", page.as_uri())
+    assert screenshot.stat().st_size > 30_000

@@ -2,12 +2,17 @@ with effects as (
     select * from {{ ref('fct_effect_summary') }}
 ),
 
+outcomes as (
+    select * from {{ ref('outcomes') }}
+),
+
 final as (
     select
-        study_id,
-        outcome_code,
-        timepoint,
-        is_primary,
+        effects.study_id,
+        effects.outcome_code,
+        outcomes.outcome_label,
+        effects.timepoint,
+        effects.is_primary,
         {{ disclosed_count('n_control') }} as n_control,
         {{ disclosed_count('n_intervention') }} as n_intervention,
         {{ disclosed_statistic('mean_control', 'least(n_control, n_intervention)') }} as mean_control,
@@ -21,6 +26,7 @@ final as (
             as risk_difference_pp,
         least(n_control, n_intervention) < {{ var('min_cell') }} as is_suppressed
     from effects
+    left join outcomes on effects.outcome_code = outcomes.outcome_code
 )
 
 select * from final
