@@ -455,20 +455,41 @@ def _compliers(study: Study, participants: list[Participant], deliveries: list[D
     }  # fmt: skip
 
 
+# Each instrument's measured range, and the spread of its items about the score (item_codes):
+# near a bound, an effect moves the measured score less than the latent one.
+MEASURED = {"SWEMWBS": (7.0, 35.0, 0.0), "CBI_WORK": (0.0, 100.0, 15.0), "BELONG": (1.0, 5.0, 0.6),
+            "ITQ": (1.0, 5.0, 0.6)}  # fmt: skip
+QUANTILES = np.array([0.5 + (i - 31.5) / 64 for i in range(64)])
+
+
+def _measured(code: str, latent: np.ndarray) -> np.ndarray:
+    """The expected measured score for each latent one: the items dither without bias between
+    their levels, each clipped to the scale."""
+    from scipy.stats import norm
+
+    low, high, spread = MEASURED[code]
+    noise = norm.ppf(QUANTILES) * spread
+    return np.clip(latent[:, None] + noise[None, :], low, high).mean(axis=1)
+
+
 def _add_effects(study: Study, participants, compliers: set[str], share: float, post: list[str]) -> dict:
     """Add each survey outcome's effect, divided by the share who received the intervention, to
-    their scores; returns that complier effect per outcome and timepoint."""
+    their scores; returns the complier effect per outcome and timepoint as measured: the mean,
+    over those who received it, of the expected measured score with it minus without it."""
     effects = study.generator["effects"]
-    complier = {
-        code: {tp: (float(effects.get(code, {}).get(tp, 0.0)) / share if share else 0.0) for tp in post}
-        for code in BASELINE
-    }
-    for p in participants:
-        if p.participant_id in compliers:
-            for tp in post:
-                for code in BASELINE:
-                    p.scores[tp][code] += complier[code][tp]
-    return {code: complier[code] for code in study.feeds.get("survey", {}).get("items", {})}
+    chosen = [p for p in participants if p.participant_id in compliers]
+    truth: dict[str, dict[str, float]] = {}
+    for code in BASELINE:
+        for tp in post:
+            effect = float(effects.get(code, {}).get(tp, 0.0)) / share if share else 0.0
+            latent = np.array([p.scores[tp][code] for p in chosen])
+            measured = (
+                float((_measured(code, latent + effect) - _measured(code, latent)).mean()) if chosen else 0.0
+            )
+            truth.setdefault(code, {})[tp] = measured
+            for p in chosen:
+                p.scores[tp][code] += effect
+    return {code: truth[code] for code in study.feeds.get("survey", {}).get("items", {})}
 
 
 def _withdrawal_counts(withdrawals: list[Withdrawal]) -> dict[str, int]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 from collections import Counter
 
@@ -20,11 +21,10 @@ from .conftest import land_tree, settings_for, true_effect
 
 SEEDS = range(101, 121)
 MIN_COVERED = 17
-# The demo's seed (42) draws a dispatch_stories sample whose own CBI_WORK difference at follow-up,
-# in the simulator's scores before any file is written, is -10.2 against the population's -8:
-# the 95% CI (-14.6 to -8.3) misses -8 by 0.3, the one time in twenty a 95% interval may. The
-# 20-seed coverage test is the test of the estimator; this pins the demo's one expected miss.
-DEMO_MISSES = {("dispatch_stories", "CBI_WORK", "followup")}
+# The 20-seed coverage test is the test of the estimator; this pins the demo's own misses (a 95%
+# interval may miss one time in twenty): none on the demo's seed (42) since its survey effects act
+# through uptake (generator/simulate.py).
+DEMO_MISSES: set[tuple[str, str, str]] = set()
 
 
 def _truth_scale(truth: dict, study: str, outcome: str, timepoint: str) -> float:
@@ -169,7 +169,10 @@ def test_an_arm_of_fewer_than_10_is_c_everywhere(programme_chain, tmp_path):
     page = report.split('<section class="page" id="gratitude_letters">')[1].split("</section>")[0]
     flow = page.split("<h2>Participants</h2>")[1].split("</table>")[0]
     randomised = flow.split('<td class="l">randomised</td>')[1].split("</tr>")[0]
-    assert randomised.count("<td>c</td>") == 1 and "<td>460</td>" in randomised  # control 460, letter c
+    control = re.search(r"<td>(\d+)</td>", randomised)  # control rounded to 5, the letter arm c
+    assert randomised.count("<td>c</td>") == 1 and control and int(control[1]) % 5 == 0
+    consort = page.split('<figure class="consort"')[1].split("</figure>")[0]
+    assert "Randomised: c" in consort  # a total beside a suppressed arm would reveal it
     effects = page.split("<h2>Effects</h2>")[1].split("</table>")[0]
     for row in effects.split("<tr")[2:]:
         cells = row.count("<td>c</td>")
