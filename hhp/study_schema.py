@@ -335,14 +335,14 @@ def _cross_checks(raw: dict, stem: str) -> list[tuple[str, str]]:
         found.append(("feeds.survey.items", f"a column serves two items: {', '.join(repeated)}"))
     compliance = raw.get("compliance") if isinstance(raw.get("compliance"), dict) else None
     delivery = feeds.get("delivery") if isinstance(feeds.get("delivery"), dict) else {}
-    if compliance is not None:
+    if compliance is not None and delivery.get("format") in FORMATS:  # an unknown one is said above
         recorded = UPTAKE_MEASURES.get(str(delivery.get("format")), frozenset())
         if compliance.get("measure") not in recorded:
             found.append(
                 (
                     "compliance.measure",
                     f"'{compliance.get('measure')}' is not recorded by the delivery feed's format "
-                    f"({delivery.get('format') or 'none'}: "
+                    f"({delivery.get('format')}: "
                     f"{', '.join(sorted(recorded)) or 'no uptake measure'})",
                 )
             )

@@ -34,12 +34,13 @@ def test_primary_outcome_ci_covers_the_truth(duckdb_chain, truth):
     assert effect.n_control > 300 and effect.n_intervention > 300 and effect.is_primary
 
 
-def test_every_randomised_participant_has_every_outcome_row(duckdb_chain):
+def test_every_randomised_participant_has_every_outcome_row(duckdb_chain, truth):
     outcomes, _ = _frames(duckdb_chain)
     per_participant = outcomes.groupby("participant_id").size()
     # 4 instruments x 3 timepoints + 7 HR outcomes over the period
     assert per_participant.nunique() == 1 and per_participant.iloc[0] == 4 * 3 + 7
-    assert outcomes["participant_id"].nunique() == 1200
+    # everyone randomised but those erased (a data withdrawal)
+    assert outcomes["participant_id"].nunique() == 1200 - truth[STUDY]["withdrawals"]["data"]
     required = {"SWEMWBS", "CBI_WORK", "BELONG", "ITQ", "ABS_RATE", "ABS_DAYS", "LEFT_ANY", "LEFT_VOL"}
     assert required <= set(outcomes["outcome_code"])
 

@@ -140,6 +140,15 @@ def test_ten_kinds_of_registry_mistake_each_get_their_own_line_all_in_one_run(tm
          "feeds.delivery.message_no_pattern: the pattern needs a group"),
         (lambda e: e.update(study_id="mod-ding"), "study_id: 'mod-ding' must match the file name (mod_ding)"),
         (lambda e: e.pop("arms"), "arms: missing (required)"),
+        (lambda e: e["compliance"].update(measure="opened"),
+         "compliance.measure: 'opened' is not recorded by the delivery feed's format "
+         "(exchange_message_trace_csv: delivered)"),
+        (lambda e: e["compliance"].update(min_contacts=2),
+         "compliance: compliance gives either min_share or"),
+        (lambda e: e["costs"].update(letter={"delivery": 1.0}),
+         "costs: must name exactly the arms"),
+        (lambda e: e["costs"]["weekly_messages"].update(delivery=-1),
+         "costs.weekly_messages.delivery: Input should"),
     ],
 )  # fmt: skip
 def test_more_mistakes_each_name_their_key(tmp_path, change, message):
