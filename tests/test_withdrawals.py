@@ -91,3 +91,48 @@ def test_intervention_withdrawal_keeps_outcomes_and_stops_counting_contacts(duck
     assert not_due > 0
     # every HR outcome still analysed (intention to treat), for those with an HR record
     assert sum(analysed.get(p, 0) == 7 for p in only) >= len(only) - 2
+
+
+def test_a_register_saved_from_a_spreadsheet_loads_its_values_and_a_bad_level_is_refused(
+    generated, fresh_home
+):
+    """The trial team's register as a spreadsheet saves it (byte-order mark, CRLF, a level in
+    capitals, a blank reason, a participant's level raised by a later row); then a level that is
+    not one of the three, refused with the line and the rule."""
+    from ingest.landing import open_landing
+    from pipeline import chain
+
+    landing = open_landing(fresh_home)
+    allocation = next((generated / STUDY / "allocation").glob("*.csv"))
+    landing.put(allocation, f"{STUDY}/allocation/{allocation.name}")
+    ids = [row["participant_id"] for row in csv.DictReader(allocation.open(newline=""))][:3]
+    register = fresh_home.home / "withdrawals_2026-05-01.csv"
+    register.write_bytes(
+        (
+            "\ufeffparticipant_id,withdrawn_on,level,reason_code\r\n"
+            f"{ids[0]},2026-04-01,Intervention,\r\n"
+            f"{ids[1]},2026-04-03,follow_up,left_employer\r\n"
+            f"{ids[0]},2026-04-20,FOLLOW_UP,other\r\n"
+        ).encode()
+    )
+    landing.put(register, f"{STUDY}/withdrawals/{register.name}")
+    results = {r.feed: r for r in chain.ingest(fresh_home)}
+    assert results["withdrawals"].state == "loaded" and results["withdrawals"].rows == 3
+    with open_warehouse(fresh_home) as wh:
+        rows = wh.query(
+            "select participant_id, withdrawn_on, level, reason_code from raw.withdrawal_csv order by 2"
+        )
+    assert rows == [
+        (ids[0], date(2026, 4, 1), "intervention", None),
+        (ids[1], date(2026, 4, 3), "follow_up", "left_employer"),
+        (ids[0], date(2026, 4, 20), "follow_up", "other"),
+    ]
+    bad = fresh_home.home / "withdrawals_2026-05-02.csv"
+    bad.write_text(f"participant_id,withdrawn_on,level,reason_code\n{ids[2]},2026-04-05,consent,\n")
+    landing.put(bad, f"{STUDY}/withdrawals/{bad.name}")
+    (result,) = chain.ingest(fresh_home)
+    assert result.state == "quarantined"
+    assert (
+        "line 2" in result.reason
+        and "column 'level' is not one of intervention, follow_up, data" in result.reason
+    )
