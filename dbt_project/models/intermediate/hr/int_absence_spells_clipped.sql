@@ -54,7 +54,10 @@ clipped as (
         periods.period_end,
         greatest(linked.start_date, periods.employed_from) as clipped_from,
         least(linked.effective_end_date, periods.employed_to) as clipped_to,
-        periods.follow_up_stopped_on,
+        -- after a follow-up withdrawal, a spell's days end there
+        least(
+            linked.effective_end_date, coalesce(periods.follow_up_stopped_on, linked.effective_end_date)
+        ) as followed_end_date,
         linked.start_date between periods.period_start and periods.period_end as starts_in_period
     from linked
     inner join periods
@@ -72,9 +75,9 @@ final as (
         participant_id,
         absence_type,
         start_date,
-        -- spell; after a follow-up withdrawal, its days end there
+        -- spell
         end_date,
-        least(effective_end_date, coalesce(follow_up_stopped_on, effective_end_date)) as effective_end_date,
+        followed_end_date as effective_end_date,
         end_date is null as is_ongoing,
         absence_reason,
         is_sickness,
@@ -83,8 +86,7 @@ final as (
         -- the partner's own figure, a plausibility check only
         partner_quantity,
         partner_unit,
-        {{ days_between('start_date', 'least(effective_end_date, coalesce(follow_up_stopped_on, effective_end_date))') }}
-        + 1 as calendar_days,
+        {{ days_between('start_date', 'followed_end_date') }} + 1 as calendar_days,
         -- days in the outcome period, calendar days, both ends inclusive
         case
             when clipped_to >= clipped_from then {{ days_between('clipped_from', 'clipped_to') }} + 1
