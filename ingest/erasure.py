@@ -150,7 +150,8 @@ def erase_withdrawn(wh: Warehouse, study: Study, key: bytes) -> int:
     ensure(wh)
     ledger.ensure(wh)
     erased = erased_in(wh, study.study_id)
-    if not erased.participant_ids:
+    # nothing left to erase once their allocation rows are gone: every later file was filtered
+    if not erased.pseudonyms:
         return 0
     ids = sorted(erased.participant_ids)
     people = wh.query(

@@ -362,6 +362,10 @@ def ingest_file(
                 )
                 ledger.record(wh, entry)
                 landing.archive(landed.key, sha)
+                if erasure.erased_in(wh, study.study_id):  # a copy of a file rewritten since
+                    with wh.transaction():
+                        ledger.request_rewrite(wh, landed.key, sha, study.study_id, fmt)
+                    erasure.finish_rewrites(wh, landing, registry, key)
                 return IngestResult(
                     landed.key, ledger.LOADED, 0, f"same content as {earlier}", study.study_id, feed, fmt
                 )

@@ -165,9 +165,14 @@ def test_a_later_file_naming_them_loads_without_them(duckdb_chain, generated, tm
             writer.writerow(row | {"snapshot_date": "2027-01-31"})
     key = f"{STUDY}/roster/{later.name}"
     open_landing(settings).put(later, key)
+    # and the partner sends an old extract again, as it was before the erasure, under a new name
+    resent = f"{STUDY}/roster/{roster.stem}_again_2027-02-01.csv"
+    open_landing(settings).put(roster, resent)
     with caplog.at_level(logging.DEBUG):
-        (result,) = chain.ingest(settings)
+        results = {r.file_key: r for r in chain.ingest(settings)}
+    result = results[key]
     assert (result.state, result.rows) == ("loaded", len(others))
+    assert results[resent].state == "loaded" and "same content as" in results[resent].reason
     found = needles(STUDY, [person])
     assert files_holding(Path(settings.archive), found, skip=("withdrawals",)) == []
     assert [m for m in caplog.messages if any(n in m for n in found)] == []
