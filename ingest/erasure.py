@@ -323,6 +323,7 @@ def _json_values_without(text: str, field_name: str, kind: str, named: Matcher) 
     """JSON values one after another (webhook request bodies, each an array of events, which
     may span lines) without the erased participants' events; an untouched body stays as it was."""
     decoder, out, spans, position, record = json.JSONDecoder(), [], [], 0, 0
+    emitted = False  # a value written: the separators before the next are kept
     while True:
         start = position
         while position < len(text) and text[position] in " \t\r\n\ufeff":
@@ -339,8 +340,12 @@ def _json_values_without(text: str, field_name: str, kind: str, named: Matcher) 
                 spans.append((record, 1))
             else:
                 kept.append(r)
-        if kept or start == 0:  # a value left out takes the separator before it along
-            out.append(text[start:position])
+        separator = text[start:position]
+        if start == 0 and not kept:  # the file's first value left out: its byte-order mark stays
+            out.append("\ufeff" if separator.startswith("\ufeff") else "")
+        elif kept and (emitted or start == 0):  # a value left out takes the separator before it along
+            out.append(separator)
+        emitted = emitted or bool(kept)
         if len(kept) == len(records):
             out.append(text[position:end])
         elif kept:
