@@ -79,6 +79,9 @@ REWRITE_COLUMNS = [
     ("old_sha256", "text"),
     ("new_sha256", "text"),
     ("rows_removed", "bigint"),
+    # the file's rows deleted from raw by the erasure: the ledger's rows_loaded less these is
+    # what raw holds of it (rows_held)
+    ("rows_erased", "bigint"),
     # what was taken out ([[first, how many], ...] as JSON), kept from before the archive's
     # replacement, so that a run stopped after it still renumbers the file's rows
     ("removed_spans", "text"),
@@ -123,15 +126,27 @@ def ensure(wh: Warehouse) -> None:
     wh.ensure_table(ERASURES, ERASURE_COLUMNS)
 
 
-def request_rewrite(wh: Warehouse, file_key: str, sha256: str, study_id: str, fmt: str) -> None:
+def request_rewrite(
+    wh: Warehouse, file_key: str, sha256: str, study_id: str, fmt: str, rows_erased: int = 0
+) -> None:
     """Ask for the archived file to be rewritten without erased participants' rows (inside the
-    transaction that erases them, so that the request is never lost)."""
+    transaction that erases them, so that the request is never lost); `rows_erased`: its rows
+    that transaction deleted from raw."""
     now = datetime.now(UTC).replace(tzinfo=None)
     wh.execute(
-        f"insert into {REWRITES} (file_key, sha256, study_id, format, state, requested_at) "
-        "values (%s, %s, %s, %s, %s, %s)",
-        [file_key, sha256, study_id, fmt, PENDING, now],
+        f"insert into {REWRITES} (file_key, sha256, study_id, format, state, rows_erased, requested_at) "
+        "values (%s, %s, %s, %s, %s, %s, %s)",
+        [file_key, sha256, study_id, fmt, PENDING, rows_erased, now],
     )
+
+
+def rows_held(wh: Warehouse) -> dict[str, int]:
+    """Per loaded file, the rows raw holds of it: those loaded, less those erased since."""
+    erased = dict(wh.query(
+        f"select file_key, sum(coalesce(rows_erased, 0)) from {REWRITES} group by file_key"
+    )) if wh.table_exists("ops", "file_rewrites") else {}  # fmt: skip
+    loaded = wh.query(f"select file_key, rows_loaded from {TABLE} where state = %s", [LOADED])
+    return {key: rows - int(erased.get(key, 0) or 0) for key, rows in loaded}
 
 
 def pending_rewrites(wh: Warehouse) -> list[tuple[str, str, str, str]]:

@@ -127,8 +127,11 @@ def _derived_tables(wh: Warehouse) -> dict[tuple[str, str], set[str]]:
     return {name: columns for name, columns in tables.items() if columns}
 
 
-def _delete(wh: Warehouse, table: str, study_id: str, by: dict[str, list[str]]) -> int:
-    """Delete the study's rows whose columns hold any of the values; returns how many."""
+def _delete(
+    wh: Warehouse, table: str, study_id: str, by: dict[str, list[str]], per_file: dict | None = None
+) -> int:
+    """Delete the study's rows whose columns hold any of the values; returns how many (and, for
+    a raw table, counts them by file into `per_file`)."""
     conditions, params = [], [study_id]
     for column, values in by.items():
         if values:
@@ -138,6 +141,11 @@ def _delete(wh: Warehouse, table: str, study_id: str, by: dict[str, list[str]]) 
         return 0
     where = f"study_id = %s and ({' or '.join(conditions)})"
     (count,) = wh.query(f"select count(*) from {table} where {where}", params)[0]
+    if count and per_file is not None:
+        for key, sha, n in wh.query(
+            f"select _file_key, _file_sha256, count(*) from {table} where {where} group by 1, 2", params
+        ):
+            per_file[(key, sha)] = per_file.get((key, sha), 0) + n
     if count:
         wh.execute(f"delete from {table} where {where}", params)
     return count
@@ -160,7 +168,7 @@ def erase_withdrawn(wh: Warehouse, study: Study, key: bytes) -> int:
         [study.study_id, *ids],
     )
     pseudonyms = sorted(erased.pseudonyms)
-    rows = 0
+    rows, per_file = 0, {}
     with wh.transaction():
         for fmt in ADAPTERS:
             if fmt == REGISTER or not wh.table_exists("raw", fmt):
@@ -169,7 +177,7 @@ def erase_withdrawn(wh: Warehouse, study: Study, key: bytes) -> int:
             participant = _participant_column(fmt, study)
             if participant:
                 by[participant] = ids
-            rows += _delete(wh, f"raw.{fmt}", study.study_id, by)
+            rows += _delete(wh, f"raw.{fmt}", study.study_id, by, per_file)
         for (schema, table), columns in _derived_tables(wh).items():
             by = {c: (ids if c == "participant_id" else pseudonyms) for c in columns}
             rows += _delete(wh, f"{quote_identifier(schema)}.{quote_identifier(table)}", study.study_id, by)
@@ -190,7 +198,7 @@ def erase_withdrawn(wh: Warehouse, study: Study, key: bytes) -> int:
             "where study_id = %s and state = %s and format <> %s",
             [study.study_id, ledger.LOADED, REGISTER],
         ):
-            ledger.request_rewrite(wh, file_key, sha, study.study_id, fmt)
+            ledger.request_rewrite(wh, file_key, sha, study.study_id, fmt, per_file.get((file_key, sha), 0))
     log.info("erased %d participant(s) of %s: %d rows", len(people), study.study_id, rows)
     return len(people)
 

@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from hhp import ledger
 from hhp.pseudonymise import pseudonym
 from hhp.sql import quote_identifier
 from hhp.warehouse import open_warehouse
+from ingest.adapters import ADAPTERS
 
 from .conftest import ALL_MARTS, STUDY, VOLATILE_COLUMNS, differing_marts, mart_rows, run_chain, settings_for
 
@@ -110,6 +112,11 @@ def _scan(settings, tree: Path) -> None:
     assert {state for _, state, *_ in rewrites} == {"done"}
     changed = [(key, new) for key, _, old, new, removed in rewrites if removed]
     assert changed and all(old != new for _, _, old, new, removed in rewrites if removed)
+    with open_warehouse(settings.transformer) as wh:  # raw holds what was loaded, less what was erased
+        held = ledger.rows_held(wh)
+        for fmt in ADAPTERS:
+            for key, rows in wh.query(f"select _file_key, count(*) from raw.{fmt} group by _file_key"):
+                assert held.get(key) == rows, (key, rows, held.get(key))
     for key, new in changed:  # the archive holds what the ledger says it does
         assert hashlib.sha256((Path(settings.archive) / key).read_bytes()).hexdigest() == new, key
 
