@@ -140,6 +140,10 @@ class LocalLanding:
     def archive(self, key: str, sha256: str) -> None:
         self._move(key, self.archive_root, sha256)
 
+    def discard(self, key: str) -> None:
+        """Remove a landed file the archive already holds (rewritten since: see ingest.erasure)."""
+        (self.root / key).unlink()
+
     def quarantine(self, key: str, sha256: str, reason: str) -> None:
         target = self._move(key, self.quarantine_root, sha256)
         target.with_name(fitted(target.name, REASON_SUFFIX)).write_text(reason + "\n", encoding="utf-8")
@@ -261,6 +265,13 @@ class S3Landing:
 
     def archive(self, key: str, sha256: str) -> None:
         self._move(key, self.archive_bucket, self.archive_prefix, sha256)
+
+    def discard(self, key: str) -> None:
+        """Remove a landed object the archive already holds (rewritten since: see ingest.erasure),
+        its older versions too."""
+        name = self._object(self.prefix, key)
+        self.s3.delete_object(Bucket=self.bucket, Key=name)
+        self._delete_old_versions(self.bucket, name)
 
     def quarantine(self, key: str, sha256: str, reason: str) -> None:
         target = self._move(key, self.quarantine_bucket, self.quarantine_prefix, sha256)

@@ -345,7 +345,9 @@ def ingest_file(
         done = ledger.lookup(wh, landed.key, sha)
         if done is not None:  # already done; only its move out of landing was lost
             state, reason = done
-            if state == ledger.LOADED:
+            if state == ledger.LOADED and ledger.archived_sha256(wh, landed.key, sha) != sha:
+                landing.discard(landed.key)  # the archive holds it rewritten without erased people
+            elif state == ledger.LOADED:
                 landing.archive(landed.key, sha)
             else:
                 landing.quarantine(landed.key, sha, reason or "quarantined; see the ledger")

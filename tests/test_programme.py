@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import shutil
 
@@ -144,7 +145,8 @@ def test_a_new_study_needs_only_a_registry_file(tmp_path, monkeypatch):
             "select count(value) from marts.fct_outcomes "
             "where study_id = 'thank_you_notes' and outcome_code = 'SWEMWBS' and timepoint = 'endline'"
         )
-    assert study == [(300,)]
+    erased = json.loads((out / "truth.json").read_text())["thank_you_notes"]["withdrawals"]["data"]
+    assert study == [(300 - erased,)]  # everyone randomised but those erased
     assert outcomes[0][0] > 100
 
 
