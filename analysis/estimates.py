@@ -259,6 +259,17 @@ def balance(participants: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def due_counts(engagement: pd.DataFrame) -> pd.DataFrame:
+    """Per participant, their due contacts and how many were delivered, opened and completed."""
+    due = engagement[engagement["is_due"].fillna(True).astype(bool)]
+    return due.groupby(["study_id", "participant_id"]).agg(
+        due=("contact_no", "count"),
+        delivered=("is_delivered", "sum"),
+        opened=("is_opened_by_human", "sum"),
+        completed=("is_completed", "sum"),
+    )
+
+
 def uptake(participants: pd.DataFrame, engagement: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
     """Per study and arm: the share of due contacts delivered, opened (by a person) and modules
     completed, where the study's delivery format records it, over everyone randomised to the
@@ -266,13 +277,7 @@ def uptake(participants: pd.DataFrame, engagement: pd.DataFrame, studies: pd.Dat
     stopped the intervention is not due (docs/instruments.md, withdrawals)."""
     contacts = studies.set_index("study_id")["scheduled_contacts"]
     measures = studies.set_index("study_id")["delivery_format"].map(lambda f: UPTAKE_MEASURES.get(f, set()))
-    due = engagement[engagement["is_due"].fillna(True).astype(bool)]
-    per_person = due.groupby(["study_id", "participant_id"]).agg(
-        due=("contact_no", "count"),
-        delivered=("is_delivered", "sum"),
-        opened=("is_opened_by_human", "sum"),
-        completed=("is_completed", "sum"),
-    )
+    per_person = due_counts(engagement)
     joined = (
         participants.set_index(["study_id", "participant_id"])
         .join(per_person)
@@ -381,13 +386,7 @@ def received_intervention(participants: pd.DataFrame, engagement: pd.DataFrame) 
     """(study_id, participant_id, received): whether each participant received the intervention
     by their study's compliance rule, over their due contacts; never in the control arm."""
     registry = load_registry()
-    due = engagement[engagement["is_due"].fillna(True).astype(bool)]
-    counts = due.groupby(["study_id", "participant_id"]).agg(
-        due=("contact_no", "count"),
-        delivered=("is_delivered", "sum"),
-        opened=("is_opened_by_human", "sum"),
-        completed=("is_completed", "sum"),
-    )
+    counts = due_counts(engagement)
     rows = []
     for person in participants[participants["is_intervention"]].itertuples():
         rule = registry[person.study_id].compliance if person.study_id in registry else None

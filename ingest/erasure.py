@@ -35,7 +35,7 @@ from hhp.pseudonymise import pseudonym
 from hhp.registry import Study
 from hhp.sql import quote_identifier, quote_literal
 from hhp.warehouse import Warehouse
-from ingest.adapters import ADAPTERS
+from ingest.adapters import ADAPTERS, reference
 from ingest.adapters._base import ParseContext
 from ingest.landing import sha256_of
 
@@ -103,7 +103,7 @@ def _participant_column(fmt: str, study: Study) -> str | None:
     """The raw column holding the trial's participant id, in a format that has one."""
     if fmt == "allocation_csv":
         return "participant_id"
-    link = ADAPTERS[fmt].reference(study) if hasattr(ADAPTERS[fmt], "reference") else ADAPTERS[fmt].REFERENCE
+    link = reference(fmt, study)
     return link[0] if link and link[1] == "participant_id" else None
 
 
@@ -265,10 +265,10 @@ def _matcher(study: Study, erased: Erased, key: bytes) -> Matcher:
 
 
 def _xapi_actor(study: Study) -> tuple[str, str]:
-    spec = study.feeds.get("delivery", {})
-    identifier = str(spec.get("actor_identifier", "mbox"))
+    """(the actor's identifier, the kind of value it holds), from the adapter's own actor_key."""
+    identifier, holds = ADAPTERS["xapi_statements_json"].actor_key(study)
     if identifier == "account":
-        return "account", "employee" if spec.get("account_name") == "employee_number" else "email"
+        return identifier, "employee" if holds == "employee_number" else "email"
     return identifier, identifier
 
 

@@ -33,7 +33,7 @@ from hhp.sql import quote_identifier, quote_literal
 from hhp.study_schema import LOAD_GOOD_ROWS, REJECT_FILE
 from hhp.warehouse import Warehouse, open_warehouse
 from ingest import erasure
-from ingest.adapters import ADAPTERS
+from ingest.adapters import ADAPTERS, reference
 from ingest.adapters._base import (
     FileRejected,
     ParseConnection,
@@ -150,13 +150,6 @@ def _neutralised(name: str, kind: str) -> str:
     if kind != "text" or name.endswith("_pseudonym"):
         return name
     return f"{neutralise_sql(quote_identifier(name))} as {quote_identifier(name)}"
-
-
-def reference(fmt: str, study: Study) -> tuple[str, str] | None:
-    """(column, allocation column) every row of the format must resolve, if any: an adapter
-    whose link depends on the study's registry entry says so through its reference()."""
-    adapter = ADAPTERS[fmt]
-    return adapter.reference(study) if hasattr(adapter, "reference") else adapter.REFERENCE
 
 
 def _unresolved_references(ctx: ParseContext, fmt: str, known: pa.Table) -> list[LeftOut]:
