@@ -201,13 +201,13 @@ def pooled_effects(effects: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=POOLED_COLUMNS_ORDER)
 
 
-def sample_ratio(wh: Warehouse, studies: pd.DataFrame) -> pd.DataFrame:
+def sample_ratio(wh: Warehouse, studies: pd.DataFrame, release: str | None = None) -> pd.DataFrame:
     """The gate's sample-ratio test (hhp.randomisation), one row per study: clusters in a
     cluster RCT, participants otherwise."""
     registry = load_registry()
     rows = []
     for study_id in studies["study_id"]:
-        srm = randomisation.sample_ratio(wh, registry[study_id])
+        srm = randomisation.sample_ratio(wh, registry[study_id], release)
         control, intervention = (srm.observed[arm] for arm in registry[study_id].arms)
         rows.append(
             {
@@ -361,25 +361,47 @@ POOLED_COLUMNS_ORDER = [
 ]
 
 
-def load_marts(wh: Warehouse) -> dict[str, pd.DataFrame]:
-    def frame(sql: str) -> pd.DataFrame:
-        return wh.query_arrow(sql).to_pandas()
+# What the analysis reads: the marts, or a data release's snapshots of them (hhp/releases.py),
+# in a fixed order, so that the same rows give the same figures to the last digit
+MARTS = {"studies": "marts.dim_study", "participants": "marts.dim_participant",
+         "outcomes": "marts.fct_outcomes", "engagement": "marts.fct_engagement"}  # fmt: skip
+RELEASE = {"studies": "releases.rel_studies", "participants": "releases.rel_participants",
+           "outcomes": "releases.rel_outcomes", "engagement": "releases.rel_engagement"}  # fmt: skip
 
-    studies = frame("select * from marts.dim_study order by study_id")
+
+def load_marts(wh: Warehouse, release: str | None = None) -> dict[str, pd.DataFrame]:
+    """The marts the analysis reads, or with `release` that release's snapshots of them."""
+    tables = MARTS if release is None else RELEASE
+    params = [] if release is None else [release]
+
+    def frame(sql: str) -> pd.DataFrame:
+        rows = wh.query_arrow(sql, params).to_pandas()
+        return rows.drop(columns=["release_name", "cut_on"], errors="ignore")
+
+    def of(alias: str = "") -> str:  # the release's rows (bound), or all of them
+        return "true" if release is None else f"{alias}release_name = %s"
+
+    studies = frame(f"select * from {tables['studies']} where {of()} order by study_id")
+    same_release = "" if release is None else ", release_name"
     return {
         "studies": studies,
-        "participants": frame("select * from marts.dim_participant where itt_flag"),
+        "participants": frame(
+            f"select * from {tables['participants']} where {of()} and itt_flag "
+            "order by study_id, participant_id"
+        ),
         "outcomes": frame(
             "select o.study_id, o.participant_id, o.outcome_code, o.timepoint, o.value, o.baseline_value, "
             "o.analysis_flag, p.arm, p.is_intervention, p.stratum, p.cluster_id "
-            "from marts.fct_outcomes o join marts.dim_participant p using (study_id, participant_id) "
-            "where p.itt_flag"
+            f"from {tables['outcomes']} o join {tables['participants']} p "
+            f"using (study_id, participant_id{same_release}) where {of('o.')} and p.itt_flag "
+            "order by o.study_id, o.participant_id, o.outcome_code, o.timepoint"
         ),
         "engagement": frame(
             "select study_id, participant_id, contact_no, is_due, is_delivered, is_opened_by_human, "
-            "is_completed from marts.fct_engagement"
+            f"is_completed from {tables['engagement']} where {of()} "
+            "order by study_id, participant_id, contact_no"
         ),
-    } | {"sample_ratio": sample_ratio(wh, studies)}
+    } | {"sample_ratio": sample_ratio(wh, studies, release)}
 
 
 def received_intervention(participants: pd.DataFrame, engagement: pd.DataFrame) -> pd.DataFrame:
@@ -434,12 +456,15 @@ def write_analysis(wh: Warehouse, tables: dict[str, pd.DataFrame]) -> None:
 
 
 def run_analysis(
-    wh: Warehouse, withheld: set[str] = frozenset()
+    wh: Warehouse, withheld: set[str] = frozenset(), release: str | None = None
 ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
-    """Read the marts, analyse them and store the results; returns both, for the report. The
-    outcomes of studies the quality gate withheld are left out of every estimate and pool."""
-    marts = load_marts(wh)
+    """Read the marts, analyse them and store the results in `analysis`; returns both, for the
+    report. The outcomes of studies the quality gate withheld are left out of every estimate
+    and pool. A release's analysis (`release`) reads its snapshots and stores nothing: the
+    `analysis` tables are the current data's."""
+    marts = load_marts(wh, release)
     marts["outcomes"] = marts["outcomes"][~marts["outcomes"]["study_id"].isin(withheld)]
     tables = analyse(marts)
-    write_analysis(wh, tables)
+    if release is None:
+        write_analysis(wh, tables)
     return marts, tables

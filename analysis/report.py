@@ -18,11 +18,13 @@ from analysis.consort import WITHDRAWAL_STAGES, Arm, consort_svg
 from analysis.disclosure import SUPPRESSED, disclosed_count, statistic_shown
 from analysis.estimates import DOMAINS, received_intervention, run_analysis
 from analysis.forest import Line, forest_svg
+from hhp import releases
 from hhp.config import Settings
 from hhp.errors import NothingBuilt
 from hhp.instruments import OUTCOMES
 from hhp.ledger import data_release
 from hhp.registry import load_registry
+from hhp.releases import Release
 from hhp.spreadsheet import neutralise
 from hhp.sql import quote_literal
 from hhp.warehouse import open_warehouse
@@ -342,22 +344,44 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
             writer.writerow({k: neutralise(v) if isinstance(v, str) else v for k, v in row.items()})
 
 
-def build_report(settings: Settings) -> Path:
+def _flow_and_erased(wh, release: Release | None) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The participant flow (disclosed) and, per study, how many were erased: the reporting
+    view's and the ledger's, or the release's own."""
+    if release is None:
+        flow = wh.query_arrow("select study_id, flow_stage, arm, n from reporting.rpt_participant_flow")
+        erased = wh.query("select study_id, sum(participants) from ops.erasures group by study_id") if (
+            wh.table_exists("ops", "erasures")
+        ) else []  # fmt: skip
+    else:
+        flow = wh.query_arrow(
+            "select study_id, flow_stage, arm, n from releases.rel_participant_flow where release_name = %s "
+            "order by study_id, flow_stage, arm",
+            [release.name],
+        )
+        erased = wh.query(
+            f"select study_id, sum(participants) from {releases.ERASURES} "
+            "where release_name = %s group by study_id",
+            [release.name],
+        )
+    return flow.to_pandas(), {study: int(n or 0) for study, n in erased}
+
+
+def build_report(settings: Settings, release_name: str | None = None) -> Path:
+    """The programme report and its CSVs, in the reports folder; with `release_name`, that data
+    release's (hhp/releases.py), in reports/releases/NAME: the same figures whenever it is made."""
     settings = settings.transformer  # on PostgreSQL the analysis runs as hhp_transformer
     load_registry()  # refuses a registry with problems, before any work
     with open_warehouse(settings) as wh:
         if not wh.table_exists("marts", "dim_study"):
             raise NothingBuilt("the report")
-        held = _withheld(wh)
-        marts, tables = run_analysis(wh, set(held))
-        flow = wh.query_arrow(
-            "select study_id, flow_stage, arm, n from reporting.rpt_participant_flow"
-        ).to_pandas()
-        release = data_release(wh)
+        release = releases.find(wh, release_name) if release_name else None
+        held = _withheld(wh) if release is None else release.withheld
+        marts, tables = run_analysis(wh, set(held), release_name)
+        flow, erased = _flow_and_erased(wh, release)
+        made_from = data_release(wh) if release is None else (
+            f"{release.name}, cut {release.cut_on:%Y-%m-%d} ({release.file_set})"
+        )  # fmt: skip
         quality = _quality(wh)
-        erased = dict(wh.query("select study_id, sum(participants) from ops.erasures group by study_id")) if (
-            wh.table_exists("ops", "erasures")
-        ) else {}  # fmt: skip
     studies = marts["studies"]
     titles = dict(zip(studies["study_id"], studies["title"], strict=True))
     effects, pooled = tables["effect_estimates"], tables["pooled_effects"]
@@ -385,7 +409,7 @@ def build_report(settings: Settings) -> Path:
                 study["title"],
                 flow[flow["study_id"] == sid],
                 arms,
-                int(randomised.get(sid, 0)) + int(erased.get(sid, 0) or 0),
+                int(randomised.get(sid, 0)) + erased.get(sid, 0),
                 int(received_by_study.get(sid, 0)) if registry[sid].compliance else None,
             ),
             "balance": public_balance(of["balance"]),
@@ -413,19 +437,24 @@ def build_report(settings: Settings) -> Path:
         pooled=exports["pooled_effects"],
         costs=exports["cost_comparison"],
         withheld={titles.get(sid, sid): reasons for sid, reasons in held.items()},
-        release=release,
+        release=made_from,
         built_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
-    settings.reports_dir.mkdir(parents=True, exist_ok=True)
+    folder = settings.reports_dir if release is None else release_folder(settings, release.name)
+    folder.mkdir(parents=True, exist_ok=True)
     for name, rows in exports.items():
-        _write_csv(settings.reports_dir / f"{name}.csv", rows)
-    path = settings.reports_dir / "programme_report.html"
+        _write_csv(folder / f"{name}.csv", rows)
+    path = folder / "programme_report.html"
     partial = path.with_suffix(".html.partial")
     partial.write_text(html, encoding="utf-8")
     partial.replace(path)
-    if not settings.is_postgres:
+    if not settings.is_postgres and release is None:
         export_for_leads(settings)
     return path
+
+
+def release_folder(settings: Settings, name: str) -> Path:
+    return settings.reports_dir / "releases" / releases.check_name(name)
 
 
 LEADS_FILE = "reporting.duckdb"

@@ -18,7 +18,7 @@ from hhp import DBT_PROJECT_DIR
 from hhp.config import load_settings
 from hhp.registry import load_registry
 from orchestration.wiring import MARTS_BUILT, RAW_ASSETS, START_DATE, WAREHOUSE_POOL, task_defaults
-from transform.dbt import dbt_env, project_manifest
+from transform.dbt import RELEASE_MODELS, dbt_env, project_manifest
 
 _settings = load_settings()  # reads the environment only
 
@@ -50,7 +50,10 @@ def hhp_transform():
             execution_mode=ExecutionMode.WATCHER, invocation_mode=InvocationMode.DBT_RUNNER
         ),
         render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH, emit_datasets=False
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.AFTER_EACH,
+            emit_datasets=False,
+            exclude=[RELEASE_MODELS],  # written by `hhp release create` alone
         ),
         operator_args={"poke_interval": 5},
     )

@@ -41,15 +41,20 @@ class SampleRatio:
         )
 
 
-def sample_ratio(wh: Warehouse, study: Study) -> SampleRatio:
-    """The test over marts.dim_participant for one study."""
+def sample_ratio(wh: Warehouse, study: Study, release: str | None = None) -> SampleRatio:
+    """The test over marts.dim_participant for one study, or over a data release's snapshot
+    of it (hhp/releases.py)."""
     clustered = study.design == "cluster_rct"
     unit = "cluster_id" if clustered else "participant_id"
-    counts = dict(
-        wh.query(
-            f"select arm, count(distinct {unit}) from marts.dim_participant where study_id = %s group by arm",
-            [study.study_id],
+    relation, where, params = "marts.dim_participant", "study_id = %s", [study.study_id]
+    if release is not None:
+        relation, where, params = (
+            "releases.rel_participants",
+            "release_name = %s and " + where,
+            [release, *params],
         )
+    counts = dict(
+        wh.query(f"select arm, count(distinct {unit}) from {relation} where {where} group by arm", params)
     )
     observed = {arm: int(counts.get(arm, 0)) for arm in study.arms}
     weights = [float(study.allocation_ratio[arm]) for arm in study.arms]

@@ -140,11 +140,11 @@ class Warehouse:
             self._con.commit()
         return rows
 
-    def query_arrow(self, sql: str) -> pa.Table:
+    def query_arrow(self, sql: str, params: Sequence | None = None) -> pa.Table:
         if self.engine == "duckdb":
-            return self._con.sql(sql).to_arrow_table()
+            return self._con.sql(self._sql(sql), params=params or None).to_arrow_table()
         with self._con.cursor() as cur:
-            cur.execute(sql)
+            cur.execute(sql, params)
             names = [d[0] for d in cur.description]
             rows = cur.fetchall()
         self._con.commit()

@@ -9,8 +9,9 @@ roles and grants back to exactly this, whatever drifted.
                    withdrawal, ingest/erasure.py): deletes rows in `raw` (and renumbers a rewritten
                    file's rows), records the erasure
                    and the archive's rewrites in the ledger's `ops` tables
-- hhp_analyst      reads the marts, `analysis`, `reporting`, the reference seeds and the
-                   gate's results (`quality`); never `raw`, `staging`, `intermediate` or `ops`
+- hhp_analyst      reads the marts, `analysis`, `reporting`, the reference seeds, the
+                   gate's results (`quality`) and the data releases' snapshots
+                   (`releases`); never `raw`, `staging`, `intermediate` or `ops`
 - hhp_lead         reads only `reporting`: disclosure-controlled views
 
 The owner creates every schema; each pipeline role owns the tables it makes, and default
@@ -28,7 +29,10 @@ from psycopg2 import sql
 
 LOADER, TRANSFORMER, ANALYST, LEAD = "hhp_loader", "hhp_transformer", "hhp_analyst", "hhp_lead"
 ROLES = (LOADER, TRANSFORMER, ANALYST, LEAD)
-SCHEMAS = ("raw", "ops", "staging", "intermediate", "marts", "reference", "reporting", "analysis", "quality")
+SCHEMAS = (
+    "raw", "ops", "staging", "intermediate", "marts", "reference", "reporting", "analysis", "quality",
+    "releases",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -41,12 +45,23 @@ class Access:
 ACCESS = {
     LOADER: Access(writes=("raw", "ops")),
     TRANSFORMER: Access(
-        writes=("ops", "staging", "intermediate", "marts", "reference", "reporting", "analysis", "quality"),
+        writes=(
+            "ops",
+            "staging",
+            "intermediate",
+            "marts",
+            "reference",
+            "reporting",
+            "analysis",
+            "quality",
+            "releases",
+        ),
         reads=("raw", "ops"),
         reads_from=(LOADER,),
     ),
     ANALYST: Access(
-        reads=("marts", "analysis", "reporting", "reference", "quality"), reads_from=(TRANSFORMER,)
+        reads=("marts", "analysis", "reporting", "reference", "quality", "releases"),
+        reads_from=(TRANSFORMER,),
     ),
     LEAD: Access(reads=("reporting",), reads_from=(TRANSFORMER,)),
 }

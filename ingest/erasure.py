@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from hhp import ledger
+from hhp import ledger, releases
 from hhp.pseudonymise import pseudonym
 from hhp.registry import Study
 from hhp.sql import quote_identifier, quote_literal
@@ -170,6 +170,7 @@ def erase_withdrawn(wh: Warehouse, study: Study, key: bytes) -> int:
     pseudonyms = sorted(erased.pseudonyms)
     rows, per_file = 0, {}
     with wh.transaction():
+        releases.record_erasure(wh, study.study_id, ids)  # their releases' flows still count them
         for fmt in ADAPTERS:
             if fmt == REGISTER or not wh.table_exists("raw", fmt):
                 continue

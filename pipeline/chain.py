@@ -6,19 +6,23 @@ themselves."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 from analysis.report import build_report
 from expectations.gate import enforce, run_gate
 from expectations.landing import check_landed
+from hhp import releases
 from hhp.config import Settings, pseudonym_key
+from hhp.ledger import data_release
 from hhp.pseudonymise import check_key
 from hhp.registry import load_registry
+from hhp.releases import Release
 from hhp.warehouse import open_warehouse
 from ingest.erasure import erase_withdrawn, finish_rewrites
 from ingest.landing import open_landing
 from ingest.service import IngestResult, ingest_key, ingest_pending, prepare_warehouse
-from transform.dbt import OnNode
+from transform.dbt import OnNode, build_release
 from transform.dbt import build as dbt_build
 
 
@@ -61,5 +65,31 @@ def gate(settings: Settings):
     return results, enforce(results, settings)
 
 
-def report(settings: Settings) -> Path:
-    return build_report(settings)
+def report(settings: Settings, release: str | None = None) -> Path:
+    return build_report(settings, release)
+
+
+def create_release(settings: Settings, name: str, cut_on: date) -> Release:
+    """A data release of everything loaded now, cut at `cut_on`: the marts brought up to date
+    and gated first (the release keeps the gate's verdict), then dbt writes its snapshots; a
+    release that fails is removed whole."""
+    releases.check_name(name)
+    build(settings)
+    _, held = gate(settings)
+    with open_warehouse(settings.transformer) as wh:
+        releases.discard(wh)  # one left pending by a run that stopped
+        releases.begin(wh, name, cut_on, data_release(wh), held)
+    try:
+        build_release(settings)
+    except BaseException:
+        with open_warehouse(settings.transformer) as wh:
+            releases.discard(wh, name)
+        raise
+    with open_warehouse(settings.transformer) as wh:
+        releases.finish(wh, name)
+        return releases.find(wh, name)
+
+
+def list_releases(settings: Settings) -> list[Release]:
+    with open_warehouse(settings.transformer) as wh:
+        return [r for r in releases.releases(wh) if r.state == releases.CREATED]

@@ -8,6 +8,7 @@ import shutil
 import sys
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -267,13 +268,66 @@ def docs() -> None:
 
 
 @app.command()
-def report() -> None:
-    """Write the programme report (HTML)."""
+def report(
+    release: str | None = typer.Option(
+        None, "--release", help="A data release's report (`hhp release list`), in reports/releases/NAME."
+    ),
+) -> None:
+    """Write the programme report (HTML) and its CSVs: of the data as built, or of a data release."""
     from pipeline import chain as pipeline  # deferred: the stages import GE, dbt and statsmodels (6 s)
 
     with _spinner("building the report"):
-        path = pipeline.report(load_settings())
+        path = pipeline.report(load_settings(), release)
     console.print(f"report: {path}")
+
+
+release_app = typer.Typer(
+    cls=_Commands, help="Data releases: named, immutable cuts of the data for interim and final analyses.",
+    no_args_is_help=True,
+)  # fmt: skip
+app.add_typer(release_app, name="release")
+
+
+@release_app.command("create")
+def release_create(
+    name: str = typer.Argument(..., help="The release's name, e.g. interim-1 (lower case, digits, . _ -)."),
+    cut: datetime = typer.Option(
+        ..., "--cut", formats=["%Y-%m-%d"], help="Cut-off date: data dated after it is left out."
+    ),
+) -> None:
+    """Make a data release of everything loaded now, cut at --cut: the build and the gate are
+    brought up to date first; `hhp report --release NAME` then gives the same figures whenever
+    it is run, whatever lands later."""
+    from pipeline import chain as pipeline  # deferred: the stages import GE, dbt and statsmodels (6 s)
+
+    with _spinner(f"data release {name}"):
+        made = pipeline.create_release(load_settings(), name, cut.date())
+    console.print(
+        f"release {made.name}: cut {made.cut_on:%Y-%m-%d}, {made.files} files ({made.file_set}), "
+        f"made by {escape(made.created_by)}"
+    )
+    for study, reasons in sorted(made.withheld.items()):
+        console.print(f"[yellow]withheld[/yellow] {study} in this release: {escape('; '.join(reasons))}")
+
+
+@release_app.command("list")
+def release_list(as_json: bool = typer.Option(False, "--json", help="As JSON, for scripts.")) -> None:
+    """Every data release: name, cut, when and by whom it was made, its files."""
+    from pipeline import chain as pipeline  # deferred: the stages import GE, dbt and statsmodels (6 s)
+
+    made = pipeline.list_releases(load_settings())
+    if as_json:
+        _print_json([{"name": r.name, "cut_on": r.cut_on.isoformat(), "created_by": r.created_by,
+                      "created_at": r.created_at.isoformat() + "Z", "files": r.files, "file_set": r.file_set,
+                      "withheld": sorted(r.withheld)} for r in made])  # fmt: skip
+        return
+    table = Table(
+        "release", "cut", "made (UTC)", "by", "files", "withheld", title=f"{len(made)} data releases"
+    )
+    for r in made:
+        table.add_row(r.name, f"{r.cut_on:%Y-%m-%d}", f"{r.created_at:%Y-%m-%d %H:%M}", escape(r.created_by),
+                      str(r.files), ", ".join(sorted(r.withheld)) or "-")  # fmt: skip
+    console.print(table)
 
 
 def _say_withheld(held: dict[str, list[str]]) -> None:

@@ -22,8 +22,10 @@ PREFIXES = {
     "intermediate": ("int_",),
     "marts": ("dim_", "fct_"),
     "reporting": ("rpt_",),
+    "releases": ("rel_",),
 }
-PUBLISHED = ("marts", "reporting")  # what analysts and leads read: contracts and column docs
+# what analysts and leads read: contracts and column docs
+PUBLISHED = ("marts", "reporting", "releases")
 KEY_TESTS = {"primary_key"}
 MAX_NAME = 50
 

@@ -120,6 +120,17 @@ def project_manifest(settings: Settings) -> Path:
     return manifest
 
 
+# A data release's snapshots are written by its own build alone (hhp/releases.py)
+RELEASE_MODELS = "tag:release"
+NOT_RELEASES = ("--exclude", RELEASE_MODELS)
+
+
+def build_release(settings: Settings) -> None:
+    """Write the snapshots of the release in state pending (dbt_project/models/releases), with
+    their tests; the marts must be built."""
+    run_dbt(settings.transformer, "build", "--partial-parse", "--select", RELEASE_MODELS)
+
+
 def build(settings: Settings, full: bool = False, on_node: OnNode | None = None) -> str:
     """Seeds, models and their tests, in dependency order: only those downstream of the raw
     tables that took new rows since the last build, if it was of the same project and
@@ -146,13 +157,13 @@ def build(settings: Settings, full: bool = False, on_node: OnNode | None = None)
         )] if since is not None else []  # fmt: skip
     if full or since is None:  # the incremental models too: the code that made them may have changed
         scope = "full"
-        run_dbt(settings, "build", "--full-refresh", "--partial-parse", on_node=on_node)
+        run_dbt(settings, "build", "--full-refresh", "--partial-parse", *NOT_RELEASES, on_node=on_node)
     elif not changed:
         scope = "nothing new"
     else:
         scope = ", ".join(changed)
         selection = [f"source:*.{fmt}+" for fmt in changed]
-        run_dbt(settings, "build", "--partial-parse", "--select", *selection, on_node=on_node)
+        run_dbt(settings, "build", "--partial-parse", "--select", *selection, *NOT_RELEASES, on_node=on_node)
     fault_point("build.built")
     with open_warehouse(settings) as wh:
         wh.execute(
