@@ -13,7 +13,7 @@ from infra.postgres_roles import ANALYST, LEAD, LOADER, TRANSFORMER, provision
 pytestmark = pytest.mark.postgres
 
 NEVER_FOR_ANALYSTS = {"raw", "staging", "intermediate", "ops"}
-FOR_ANALYSTS = {"marts", "analysis", "reporting", "reference", "quality"}
+FOR_ANALYSTS = {"marts", "analysis", "reporting", "reference", "quality", "releases"}
 
 
 def _relations(server) -> list[tuple[str, str]]:
