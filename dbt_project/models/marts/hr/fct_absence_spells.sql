@@ -73,17 +73,19 @@ refreshed as (
 ),
 
 final as (
+    -- varchar as the contract has it: PostgreSQL's incremental run compares the new rows'
+    -- types with the table's, and text is not varchar there
     select
         -- ids
-        spells.study_id,
-        spells.participant_id,
-        spells.absence_type,
+        cast(spells.study_id as varchar) as study_id,
+        cast(spells.participant_id as varchar) as participant_id,
+        cast(spells.absence_type as varchar) as absence_type,
         spells.start_date,
         -- spell
         spells.end_date,
         spells.effective_end_date,
         spells.is_ongoing,
-        spells.absence_reason,
+        cast(spells.absence_reason as varchar) as absence_reason,
         spells.is_sickness,
         spells.is_mental_health,
         spells.starts_in_period,
@@ -91,10 +93,10 @@ final as (
         cast(spells.days_in_period as integer) as days_in_period,
         -- the partner's own figure: a plausibility check, never an input
         cast(spells.partner_quantity as double precision) as partner_quantity,
-        spells.partner_unit,
+        cast(spells.partner_unit as varchar) as partner_unit,
         -- lineage
-        spells.source_format,
-        spells.source_file_key,
+        cast(spells.source_format as varchar) as source_format,
+        cast(spells.source_file_key as varchar) as source_file_key,
         spells.source_row_number,
         refreshed.refreshed_through
     from spells

@@ -7,7 +7,7 @@ with source as (
 final as (
     select
         -- ids
-        release_name,
+        cast(release_name as varchar) as release_name,
         study_id,
         arm,
         -- erasures

@@ -8,7 +8,7 @@ with source as (
 final as (
     select
         -- ids
-        release_name,
+        cast(release_name as varchar) as release_name,
         -- release
         cast(cut_on as date) as cut_on,
         state,
