@@ -366,6 +366,20 @@ def _flow_and_erased(wh, release: Release | None) -> tuple[pd.DataFrame, dict[st
     return flow.to_pandas(), {study: int(n or 0) for study, n in erased}
 
 
+def study_status(study_id: str, release: Release | None, locks: dict[str, releases.Lock]) -> str:
+    """Where the study's analysis stands: an interim on a release, its final one on the release
+    it is locked on, or the data as now loaded."""
+    lock = locks.get(study_id)
+    if lock is not None:
+        on = f"on release {lock.release_name} on {lock.locked_at:%Y-%m-%d %H:%M} UTC by {lock.locked_by}"
+        if release is not None and lock.release_name == release.name:
+            return f"Final analysis: locked {on}"
+        return f"Locked {on}; its final analysis is that release's report, these figures are not"
+    if release is not None:
+        return f"Interim analysis on release {release.name}, cut {release.cut_on:%Y-%m-%d}; not locked"
+    return "Not locked: the data as now loaded, not a data release"
+
+
 def build_report(settings: Settings, release_name: str | None = None) -> Path:
     """The programme report and its CSVs, in the reports folder; with `release_name`, that data
     release's (hhp/releases.py), in reports/releases/NAME: the same figures whenever it is made."""
@@ -382,6 +396,7 @@ def build_report(settings: Settings, release_name: str | None = None) -> Path:
             f"{release.name}, cut {release.cut_on:%Y-%m-%d} ({release.file_set})"
         )  # fmt: skip
         quality = _quality(wh)
+        locks = releases.locks(wh)
     studies = marts["studies"]
     titles = dict(zip(studies["study_id"], studies["title"], strict=True))
     effects, pooled = tables["effect_estimates"], tables["pooled_effects"]
@@ -417,6 +432,7 @@ def build_report(settings: Settings, release_name: str | None = None) -> Path:
             "effects": [r for r in exports["effect_estimates"] if r["study_id"] == sid],
             "quality": quality.get(sid, {"counts": {}, "failed": []}),
             "withheld": held.get(sid, []),
+            "status": study_status(sid, release, locks),
         }
         pages.append(page)
         for name in ("balance", "uptake"):

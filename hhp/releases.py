@@ -42,6 +42,14 @@ ERASURE_COLUMNS = [
     ("erased_at", "timestamp"),
 ]
 PENDING, CREATED = "pending", "created"
+# The database lock: a study's final analysis runs on the release it is locked on; once only
+LOCKS = "ops.study_locks"
+LOCK_COLUMNS = [
+    ("study_id", "text"),
+    ("release_name", "text"),
+    ("locked_by", "text"),
+    ("locked_at", "timestamp"),
+]
 # every table the release's snapshots live in (dbt_project/models/releases), for a clean-up
 SNAPSHOTS = ("rel_studies", "rel_participants", "rel_outcomes", "rel_engagement")
 
@@ -86,6 +94,7 @@ def ensure(wh: Warehouse) -> None:
     wh.ensure_table(TABLE, COLUMNS)
     wh.ensure_table(FILES, FILE_COLUMNS)
     wh.ensure_table(ERASURES, ERASURE_COLUMNS)
+    wh.ensure_table(LOCKS, LOCK_COLUMNS)
 
 
 def releases(wh: Warehouse) -> list[Release]:
@@ -150,6 +159,51 @@ def discard(wh: Warehouse, name: str | None = None) -> None:
                     wh.execute(f"delete from releases.{table} where release_name = %s", [each])
             for table in (FILES, ERASURES, TABLE):
                 wh.execute(f"delete from {table} where release_name = %s", [each])
+
+
+@dataclass(frozen=True)
+class Lock:
+    study_id: str
+    release_name: str
+    locked_by: str
+    locked_at: datetime  # UTC
+
+
+def locks(wh: Warehouse) -> dict[str, Lock]:
+    """Every locked study's lock."""
+    if not wh.table_exists("ops", "study_locks"):
+        return {}
+    rows = wh.query(f"select {', '.join(c for c, _ in LOCK_COLUMNS)} from {LOCKS} order by study_id")
+    return {row[0]: Lock(*row) for row in rows}
+
+
+def lock(wh: Warehouse, study_id: str, name: str) -> Lock:
+    """Lock the study on the release: who, when, which release. Refuses a release that does
+    not hold the study's participants, and a study already locked (a lock is final)."""
+    ensure(wh)
+    release = find(wh, name)
+    with wh.transaction():
+        held = locks(wh).get(study_id)
+        if held:
+            raise ReleaseRefused(
+                f"{study_id} is locked already, on release {held.release_name!r} "
+                f"({held.locked_at:%Y-%m-%d %H:%M} UTC, by {held.locked_by}): a lock is final"
+            )
+        randomised = wh.query(
+            "select participants_randomised from releases.rel_studies "
+            "where release_name = %s and study_id = %s",
+            [release.name, study_id],
+        )
+        if not randomised or not randomised[0][0]:
+            raise ReleaseRefused(
+                f"release {release.name!r} holds no participant of {study_id}: nothing to lock"
+            )
+        made = Lock(study_id, release.name, login(), _now())
+        wh.execute(
+            f"insert into {LOCKS} ({', '.join(c for c, _ in LOCK_COLUMNS)}) values (%s, %s, %s, %s)",
+            [made.study_id, made.release_name, made.locked_by, made.locked_at],
+        )
+    return made
 
 
 def record_erasure(wh: Warehouse, study_id: str, participant_ids: list[str]) -> None:

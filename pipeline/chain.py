@@ -90,6 +90,14 @@ def create_release(settings: Settings, name: str, cut_on: date) -> Release:
         return releases.find(wh, name)
 
 
+def lock(settings: Settings, study_id: str, release: str) -> releases.Lock:
+    """The database lock: the study's final analysis is its locked release's."""
+    if study_id not in load_registry():
+        raise releases.ReleaseRefused(f"no study {study_id!r} in the registry")
+    with open_warehouse(settings.transformer) as wh:
+        return releases.lock(wh, study_id, release)
+
+
 def list_releases(settings: Settings) -> list[Release]:
     with open_warehouse(settings.transformer) as wh:
         return [r for r in releases.releases(wh) if r.state == releases.CREATED]

@@ -310,6 +310,22 @@ def release_create(
         console.print(f"[yellow]withheld[/yellow] {study} in this release: {escape('; '.join(reasons))}")
 
 
+@app.command()
+def lock(
+    study: str = typer.Argument(..., help="The study's registry id."),
+    release: str = typer.Option(..., "--release", help="The data release its final analysis runs on."),
+) -> None:
+    """Lock a study's database on a data release (final, recorded: who, when, which release);
+    the report then shows its final analysis as locked on that release."""
+    from pipeline import chain as pipeline  # deferred: the stages import GE, dbt and statsmodels (6 s)
+
+    made = pipeline.lock(load_settings(), study, release)
+    console.print(
+        f"locked {made.study_id} on release {made.release_name} "
+        f"({made.locked_at:%Y-%m-%d %H:%M} UTC, by {escape(made.locked_by)})"
+    )
+
+
 @release_app.command("list")
 def release_list(as_json: bool = typer.Option(False, "--json", help="As JSON, for scripts.")) -> None:
     """Every data release: name, cut, when and by whom it was made, its files."""

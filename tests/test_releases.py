@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from hhp.releases import ReleaseRefused
 from hhp.warehouse import open_warehouse
 from ingest.landing import files_under, open_landing
 
@@ -208,3 +209,40 @@ def test_release_names_and_missing_releases_are_refused_with_a_reason(staged):
 
     made = {r["name"]: r for r in json.loads(listed.stdout)}
     assert set(made) == {"interim-1", "early"} and made["interim-1"]["cut_on"] == "2026-06-30"
+
+
+def test_a_study_locks_once_on_a_release_that_holds_it_and_the_report_says_so(staged):
+    from pipeline import chain as pipeline
+
+    settings = staged["settings"]
+    page = pipeline.report(settings, "interim-1").read_text()
+    assert "Interim analysis on release interim-1, cut 2026-06-30; not locked" in page
+    refused = {
+        "no_such_study": "no study 'no_such_study' in the registry",
+        "goal_setting": "holds no participant of goal_setting",  # not in this study's files
+    }
+    for study, reason in refused.items():
+        with pytest.raises(ReleaseRefused, match=reason):
+            pipeline.lock(settings, study, "interim-1")
+    if staged["engine"] == "duckdb":  # the command, once
+        result = run_hhp(settings, "lock", STUDY, "--release", "interim-1")
+        assert result.returncode == 0 and f"locked {STUDY} on release interim-1" in result.stdout, (
+            result.stderr
+        )
+        again = run_hhp(settings, "lock", STUDY, "--release", "early")
+        assert again.returncode == 1 and "error: " in again.stderr, again.stderr
+    else:
+        pipeline.lock(settings, STUDY, "interim-1")
+    with pytest.raises(ReleaseRefused, match="locked already, on release 'interim-1'"):
+        pipeline.lock(settings, STUDY, "early")
+    with open_warehouse(settings.transformer) as wh:
+        ((release, by, at),) = wh.query(
+            "select release_name, locked_by, locked_at from ops.study_locks where study_id = %s", [STUDY]
+        )
+    assert release == "interim-1" and by and at
+    final = pipeline.report(settings, "interim-1").read_text()
+    assert f"Final analysis: locked on release interim-1 on {at:%Y-%m-%d %H:%M} UTC by {by}" in final
+    current = pipeline.report(settings).read_text()
+    assert "Locked on release interim-1" in current and "these figures are not" in current
+    # the lock is an event, not data: the release's figures are still the same
+    assert _digests(settings.reports_dir / "releases" / "interim-1") == staged["reports"][3]
