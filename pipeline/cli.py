@@ -97,6 +97,13 @@ def configure_logging() -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
+def _stages():
+    """The chain's stages (pipeline.chain), imported on first use."""
+    from pipeline import chain  # deferred: the stages import GE, dbt and statsmodels (6 s)
+
+    return chain
+
+
 def _spinner(text: str):
     progress = Progress(
         SpinnerColumn(),
@@ -171,7 +178,7 @@ def land(
 
 
 def _ingest(settings) -> list:
-    from pipeline import chain as pipeline  # deferred: the stages import GE, dbt and statsmodels (6 s)
+    pipeline = _stages()
 
     pending = len(open_landing(settings).list())
     columns = (
@@ -218,7 +225,7 @@ def build(
     """Build the dbt project (seeds, models, tests) on the warehouse: what the files loaded
     since the last build touch, or everything the first time, after a change to the project or
     the registry, or with --full."""
-    from pipeline import chain as pipeline  # deferred: the stages import GE, dbt and statsmodels (6 s)
+    pipeline = _stages()
 
     progress, on_node = _dbt_progress("dbt build")
     with progress:
@@ -274,7 +281,7 @@ def report(
     ),
 ) -> None:
     """Write the programme report (HTML) and its CSVs: of the data as built, or of a data release."""
-    from pipeline import chain as pipeline  # deferred: the stages import GE, dbt and statsmodels (6 s)
+    pipeline = _stages()
 
     with _spinner("building the report"):
         path = pipeline.report(load_settings(), release)
@@ -298,7 +305,7 @@ def release_create(
     """Make a data release of everything loaded now, cut at --cut: the build and the gate are
     brought up to date first; `hhp report --release NAME` then gives the same figures whenever
     it is run, whatever lands later."""
-    from pipeline import chain as pipeline  # deferred: the stages import GE, dbt and statsmodels (6 s)
+    pipeline = _stages()
 
     with _spinner(f"data release {name}"):
         made = pipeline.create_release(load_settings(), name, cut.date())
@@ -317,7 +324,7 @@ def lock(
 ) -> None:
     """Lock a study's database on a data release (final, recorded: who, when, which release);
     the report then shows its final analysis as locked on that release."""
-    from pipeline import chain as pipeline  # deferred: the stages import GE, dbt and statsmodels (6 s)
+    pipeline = _stages()
 
     made = pipeline.lock(load_settings(), study, release)
     console.print(
@@ -329,7 +336,7 @@ def lock(
 @release_app.command("list")
 def release_list(as_json: bool = typer.Option(False, "--json", help="As JSON, for scripts.")) -> None:
     """Every data release: name, cut, when and by whom it was made, its files."""
-    from pipeline import chain as pipeline  # deferred: the stages import GE, dbt and statsmodels (6 s)
+    pipeline = _stages()
 
     made = pipeline.list_releases(load_settings())
     if as_json:
@@ -352,7 +359,7 @@ def _say_withheld(held: dict[str, list[str]]) -> None:
 
 
 def _run_chain(settings) -> Path:
-    from pipeline import chain as pipeline  # deferred: the stages import GE, dbt and statsmodels (6 s)
+    pipeline = _stages()
 
     _ingest(settings)
     progress, on_node = _dbt_progress("dbt build")
@@ -563,7 +570,7 @@ def rotate_key() -> None:
     loaded file again from the archive), in one transaction, then rebuild the models in full.
     Afterwards set HHP_PSEUDONYM_KEY to the new key. With the local demo key and no new key
     given, a new demo key is made and kept in its place."""
-    from pipeline import chain as pipeline  # deferred: the stages import GE, dbt and statsmodels (6 s)
+    pipeline = _stages()
 
     settings = load_settings()
     new_key = settings.new_pseudonym_key
