@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hhp import DBT_PROJECT_DIR
+from hhp import DBT_PROJECT_DIR, releases
 from hhp.config import Settings
 from hhp.errors import ExpectedError, NothingBuilt
 from hhp.faults import dbt_fault_points, fault_point
@@ -144,6 +144,7 @@ def build(settings: Settings, full: bool = False, on_node: OnNode | None = None)
         state = hashlib.sha256(state.encode())
         state = state.hexdigest()
         wh.ensure_table(BUILDS, BUILD_COLUMNS)
+        releases.ensure(wh)  # the release models' sources exist, for a `dbt build` of every model
         (ledger_through,) = wh.query("select max(processed_at) from ops.landed_files")[0]
         last = wh.query(
             f"select project_state, ledger_through from {BUILDS} order by finished_at desc limit 1"
