@@ -1,17 +1,5 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    full_refresh=false,
-    on_schema_change='fail',
-) }}
-
 with releases as (
-    select * from {{ ref('stg_ledger__data_releases') }}
-    where
-        state = 'pending'
-    {% if is_incremental() %}
-            and release_name not in (select distinct built.release_name from {{ this }} as built)
-    {% endif %}
+    {{ pending_release() }}
 ),
 
 engagement as (
