@@ -6,6 +6,7 @@ re-sent under another name is recorded as a duplicate and loads nothing.
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import re
 from dataclasses import dataclass
@@ -307,6 +308,14 @@ def record_release(wh: Warehouse, file: Quarantined, by: str, why: str) -> None:
         [file.file_key, file.sha256, file.study_id, file.feed, file.since, file.reason,
          datetime.now(UTC).replace(tzinfo=None), by, why],
     )  # fmt: skip
+
+
+def login() -> str:
+    """Who is acting: the login name of the process (an operator's account, never a participant)."""
+    try:
+        return getpass.getuser()
+    except OSError:  # no login name in this environment (a container with no user entry)
+        return "unknown"
 
 
 def files(wh: Warehouse) -> list[tuple]:

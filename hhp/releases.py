@@ -11,12 +11,12 @@ schema's snapshots, which dbt writes once, for a release in state `pending`
 
 from __future__ import annotations
 
-import getpass
 import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from hhp import ledger
 from hhp.errors import ExpectedError
 from hhp.warehouse import Warehouse
 
@@ -82,14 +82,6 @@ def check_name(name: str) -> str:
     return name
 
 
-def login() -> str:
-    """Who is acting: the login name of the process (an operator's account, never a participant)."""
-    try:
-        return getpass.getuser()
-    except OSError:  # no login name in this environment (a container with no user entry)
-        return "unknown"
-
-
 def ensure(wh: Warehouse) -> None:
     wh.ensure_table(TABLE, COLUMNS)
     wh.ensure_table(FILES, FILE_COLUMNS)
@@ -137,7 +129,16 @@ def begin(wh: Warehouse, name: str, cut_on: date, file_set: str, withheld: dict[
         wh.execute(
             f"insert into {TABLE} ({', '.join(c for c, _ in COLUMNS)}) "
             f"values ({', '.join(['%s'] * len(COLUMNS))})",
-            [name, cut_on, PENDING, login(), _now(), files, file_set, json.dumps(withheld, sort_keys=True)],
+            [
+                name,
+                cut_on,
+                PENDING,
+                ledger.login(),
+                _now(),
+                files,
+                file_set,
+                json.dumps(withheld, sort_keys=True),
+            ],
         )
 
 
@@ -198,7 +199,7 @@ def lock(wh: Warehouse, study_id: str, name: str) -> Lock:
             raise ReleaseRefused(
                 f"release {release.name!r} holds no participant of {study_id}: nothing to lock"
             )
-        made = Lock(study_id, release.name, login(), _now())
+        made = Lock(study_id, release.name, ledger.login(), _now())
         wh.execute(
             f"insert into {LOCKS} ({', '.join(c for c, _ in LOCK_COLUMNS)}) values (%s, %s, %s, %s)",
             [made.study_id, made.release_name, made.locked_by, made.locked_at],

@@ -5,7 +5,6 @@ with its new reason. Each release is audited in ops.quarantine_releases."""
 
 from __future__ import annotations
 
-import getpass
 import logging
 from collections.abc import Sequence
 
@@ -23,14 +22,6 @@ class ReleaseRefused(ExpectedError):
     """Nothing was released."""
 
 
-def _login() -> str:
-    """Who is releasing: the login name of the process (an operator's account, never a participant)."""
-    try:
-        return getpass.getuser()
-    except OSError:  # no login name in this environment (a container with no user entry)
-        return "unknown"
-
-
 def held(settings: Settings) -> list[ledger.Quarantined]:
     """Every file in quarantine, oldest first, with its study, feed and reason."""
     with open_warehouse(settings) as wh:
@@ -45,7 +36,7 @@ def release(
     why = why.strip()
     if not why:
         raise ReleaseRefused("give the reason for the release (--reason), for the audit record")
-    by = by or _login()
+    by = by or ledger.login()
     landing = open_landing(settings)
     with open_warehouse(settings) as wh:
         ledger.ensure(wh)
